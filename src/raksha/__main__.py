@@ -1,0 +1,5 @@
+"""``python -m raksha`` is the ``raksha`` command."""
+
+from raksha.cli.main import main
+
+main()

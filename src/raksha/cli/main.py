@@ -1,0 +1,95 @@
+"""The ``raksha`` command: one app, noun-verb subcommands, one error policy.
+
+Every error Raksha raises on purpose is a :class:`~raksha.errors.RakshaError`; here it
+becomes one sentence on stderr and the exit code its class names (``docs/cli.md``).
+Anything else is a bug: it is logged with its traceback and exits with 70.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from raksha import __version__
+from raksha.cli import case_cmd, demo_cmd, hashset_cmd, index_cmd, match_cmd, scan_cmd
+from raksha.cli.context import err_console, reset_context
+from raksha.errors import RakshaError
+
+EXIT_INTERRUPTED = 130
+EXIT_BUG = 70
+
+app = typer.Typer(
+    name="raksha",
+    help=(
+        "Raksha finds known child sexual abuse material in lawfully obtained evidence by "
+        "its hashes, and links it to the people who share it.\n\n"
+        "Data lives in RAKSHA_HOME (default ~/.local/share/raksha); set RAKSHA_DATABASE_URL "
+        "to use PostgreSQL. Start with `raksha demo`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(hashset_cmd.app, name="hashset")
+app.add_typer(index_cmd.app, name="index")
+app.add_typer(case_cmd.app, name="case")
+app.add_typer(scan_cmd.evidence_app, name="evidence")
+app.command("scan")(scan_cmd.scan_command)
+app.command("hits")(scan_cmd.hits_command)
+app.command("hash")(match_cmd.hash_command)
+app.command("match")(match_cmd.match_command)
+app.command("demo")(demo_cmd.demo_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"raksha {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log lines on stderr (-v info, -vv debug)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (and exits with it when run as a script)."""
+    command = typer.main.get_command(app)
+    code = 0
+    try:
+        result = command.main(args=argv, prog_name="raksha", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except RakshaError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        code = exc.exit_code
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:  # pragma: no cover - every Typer usage error can show itself
+            err_console.print(f"error: {exc}")
+        code = int(getattr(exc, "exit_code", 2))
+    except (KeyboardInterrupt, typer.Abort):
+        err_console.print("interrupted")
+        code = EXIT_INTERRUPTED
+    except Exception:
+        logging.getLogger(__name__).exception("unexpected error (a bug: please report it)")
+        code = EXIT_BUG
+    finally:
+        reset_context()
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,1 @@
+"""Scanning evidence: sources feed batches to hashing workers; one writer stores results."""

@@ -1,0 +1,440 @@
+"""One scan: evidence in, items with hashes and matches stored, resumable at any point.
+
+Flow (one way): the source yields items → batches go to worker processes for digests →
+items whose digests hit a known-file set are skipped → images whose SHA-256 is new to
+this scan go back for PDQ → the matcher → the single writer. Only finished items are
+written, each batch in its own transaction and idempotently, so after Ctrl-C, ``kill -9``
+or a power cut the same command continues where the store ends: stored items are skipped
+by locator, nothing is hashed twice or stored twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from raksha.hashes import MD5, SHA1, SHA256
+from raksha.hashing.crypto import digest_file
+from raksha.matching.matcher import Match, Matcher, Query
+from raksha.scan.executors import BatchExecutor, make_executor
+from raksha.scan.work import DigestResult, PdqResult, WorkItem, digest_batch, pdq_batch
+from raksha.sources.base import SourceItem, SourceLimits
+from raksha.sources.detect import open_source
+from raksha.store.db import Store
+from raksha.store.models import items_table
+from raksha.store.scan_repo import (
+    EvidenceRecord,
+    finish_scan,
+    get_case,
+    get_or_create_evidence,
+    start_scan,
+    stored_locator_keys,
+)
+from raksha.store.scan_writer import ItemRow, MatchRow, ScanWriter
+
+logger = logging.getLogger(__name__)
+
+IMAGE_TYPES = frozenset({"jpeg", "png", "gif", "webp", "bmp", "tiff", "heic"})
+
+
+@dataclass(slots=True)
+class ScanOptions:
+    workers: int | None = None  # None: one per core; 0: in this process
+    batch_items: int = 32
+    batch_bytes: int = 64 * 1024 * 1024
+    dihedral: bool = False
+    limits: SourceLimits = field(default_factory=SourceLimits)
+    write_every: int = 256
+    write_interval: float = 1.0  # seconds: finished items never wait longer to be stored
+
+
+@dataclass(slots=True)
+class ScanCounts:
+    files: int = 0
+    bytes: int = 0
+    images: int = 0
+    hits: int = 0
+    failed: int = 0
+    known_skipped: int = 0
+    already_stored: int = 0
+    pdq_computed: int = 0
+    pdq_reused: int = 0
+    total_files: int | None = None
+    total_bytes: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(slots=True)
+class ScanResult:
+    scan_id: int
+    evidence: EvidenceRecord
+    status: str
+    counts: ScanCounts
+    seconds: float
+    failures: list[tuple[str, str]]
+    hits: list[tuple[str, list[Match]]]
+
+
+ProgressCallback = Callable[[ScanCounts], None]
+
+
+def locator_key(locator: str) -> str:
+    return hashlib.sha256(locator.encode("utf-8")).hexdigest()
+
+
+def chain_locator(root: str, locator: str) -> str:
+    """Every stored locator starts with the evidence's own name (``phone > DCIM/a.jpg``)."""
+    if locator == root or locator.startswith(root + " > "):
+        return locator
+    return f"{root} > {locator}"
+
+
+def estimate_folder(path: Path) -> tuple[int, int]:
+    """Files and bytes below a folder (links not followed), for progress and ETA."""
+    files = size = 0
+    for root, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            files += 1
+            size += st.st_size
+    return files, size
+
+
+@dataclass(slots=True)
+class _Pending:
+    item: SourceItem
+    locator: str
+    digest: DigestResult | None = None
+    pdq: PdqResult | None = None
+    matches: list[Match] = field(default_factory=list)
+
+
+class ScanPipeline:
+    def __init__(
+        self,
+        store: Store,
+        index_dir: Path,
+        options: ScanOptions | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options or ScanOptions()
+        self.matcher = Matcher(store, index_dir, dihedral=self.options.dihedral)
+        self.on_progress = on_progress
+        self.counts = ScanCounts()
+        self.failures: list[tuple[str, str]] = []
+        self.hits: list[tuple[str, list[Match]]] = []
+        self._last_write = time.monotonic()
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def _register(self, case_name: str, path: Path) -> EvidenceRecord:
+        case = get_case(self.store, case_name)
+        container_sha256 = container_size = None
+        if path.is_file():
+            digests = digest_file(path)  # before anything else is read from it
+            container_sha256, container_size = digests.sha256, digests.size
+        kind = "folder" if path.is_dir() else "file"
+        return get_or_create_evidence(
+            self.store,
+            case.id,
+            kind=kind,
+            source_path=str(path),
+            root_locator=path.name,
+            container_sha256=container_sha256,
+            container_size=container_size,
+        )
+
+    def _known_pdq(self, evidence_id: int) -> dict[str, tuple[str, int]]:
+        it = items_table
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(it.c.sha256, it.c.pdq, it.c.pdq_quality).where(
+                    it.c.evidence_id == evidence_id, it.c.pdq.is_not(None)
+                )
+            )
+            return {r.sha256: (r.pdq, r.pdq_quality) for r in rows}
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self, case_name: str, source_path: Path) -> ScanResult:
+        started = time.monotonic()
+        path = source_path.resolve()
+        evidence = self._register(case_name, path)
+        workers = self.options.workers
+        executor = make_executor(workers)
+        scan_id = start_scan(
+            self.store,
+            evidence.id,
+            executor.workers,
+            {"dihedral": self.options.dihedral, "max_depth": self.options.limits.max_depth},
+        )
+        if path.is_dir():
+            self.counts.total_files, self.counts.total_bytes = estimate_folder(path)
+        elif evidence.container_size is not None:
+            self.counts.total_bytes = evidence.container_size
+        self.matcher.index.index  # noqa: B018 - open/sync the PDQ index before the clock runs
+        writer = ScanWriter(self.store, evidence.id, scan_id)
+        status = "interrupted"
+        try:
+            self._scan(path, evidence, executor, writer)
+            status = "completed"
+        finally:
+            executor.shutdown(wait=status == "completed", cancel_futures=True)
+            finish_scan(self.store, scan_id, status, self.counts.as_dict())
+        return ScanResult(
+            scan_id,
+            evidence,
+            status,
+            self.counts,
+            round(time.monotonic() - started, 3),
+            self.failures,
+            self.hits,
+        )
+
+    def _scan(
+        self, path: Path, evidence: EvidenceRecord, executor: BatchExecutor, writer: ScanWriter
+    ) -> None:
+        done = stored_locator_keys(self.store, evidence.id)
+        pdq_cache: dict[str, tuple[str, int]] = self._known_pdq(evidence.id)
+        opts = self.options
+        max_in_flight = max(2, 3 * max(executor.workers, 1))
+        in_flight: dict[Future[Any], tuple[str, list[_Pending]]] = {}
+        waiting_pdq: dict[str, list[_Pending]] = {}  # sha256 -> items waiting for its PDQ
+        ready: list[_Pending] = []
+        batch: list[_Pending] = []
+        batch_bytes = 0
+
+        def submit_digests() -> None:
+            nonlocal batch, batch_bytes
+            if batch:
+                work = [WorkItem(i, p.item.payload) for i, p in enumerate(batch) if p.item.payload]
+                in_flight[executor.submit(digest_batch, work)] = ("digest", batch)
+                batch, batch_bytes = [], 0
+
+        def drain(block: bool) -> None:
+            while in_flight and (block or len(in_flight) >= max_in_flight):
+                finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    stage, group = in_flight.pop(future)
+                    if stage == "digest":
+                        self._after_digests(
+                            group,
+                            future.result(),
+                            executor,
+                            in_flight,
+                            waiting_pdq,
+                            pdq_cache,
+                            ready,
+                        )
+                    else:
+                        self._after_pdq(group, future.result(), waiting_pdq, pdq_cache, ready)
+                self._maybe_write(ready, writer)
+                if not block:
+                    break
+
+        source = open_source(path, opts.limits)
+        root = source.root_locator
+        try:
+            for item in source.items():
+                locator = chain_locator(root, item.locator)
+                if locator_key(locator) in done:
+                    self.counts.already_stored += 1
+                    continue
+                pending = _Pending(item, locator)
+                if item.payload is None:
+                    ready.append(pending)
+                    continue
+                batch.append(pending)
+                batch_bytes += item.size or 0
+                if len(batch) >= opts.batch_items or batch_bytes >= opts.batch_bytes:
+                    submit_digests()
+                    drain(block=False)
+                self._maybe_write(ready, writer)
+            submit_digests()
+            drain(block=True)
+        finally:
+            # Whatever finished is stored, even when the scan is being interrupted.
+            self._write(ready, writer)
+            source.close()
+
+    def _after_digests(
+        self,
+        group: list[_Pending],
+        results: list[DigestResult],
+        executor: BatchExecutor,
+        in_flight: dict[Future[Any], tuple[str, list[_Pending]]],
+        waiting_pdq: dict[str, list[_Pending]],
+        pdq_cache: dict[str, tuple[str, int]],
+        ready: list[_Pending],
+    ) -> None:
+        for result in results:
+            group[result.seq].digest = result
+        ok = [p for p in group if p.digest is not None and p.digest.digests is not None]
+        matched = self.matcher.match(
+            [
+                Query(
+                    p.locator,
+                    exact={
+                        MD5: p.digest.digests.md5,
+                        SHA1: p.digest.digests.sha1,
+                        SHA256: p.digest.digests.sha256,
+                    },
+                )
+                for p in ok
+                if p.digest is not None and p.digest.digests is not None
+            ]
+        )
+        need_pdq: list[_Pending] = []
+        for p, found in zip(ok, matched, strict=True):
+            p.matches = found.matches
+            assert p.digest is not None and p.digest.digests is not None
+            known = any(m.hit.set_kind == "known" for m in found.matches)
+            if known or p.digest.file_type not in IMAGE_TYPES:
+                ready.append(p)
+                continue
+            sha = p.digest.digests.sha256
+            if sha in pdq_cache:
+                value, quality = pdq_cache[sha]
+                p.pdq = PdqResult(0, value, quality, None)
+                self.counts.pdq_reused += 1
+                self._match_pdq([p])
+                ready.append(p)
+            elif sha in waiting_pdq:
+                waiting_pdq[sha].append(p)
+                self.counts.pdq_reused += 1
+            else:
+                waiting_pdq[sha] = [p]
+                need_pdq.append(p)
+        for p in group:
+            if p.digest is None or p.digest.digests is None:
+                ready.append(p)
+        if need_pdq:
+            work = [WorkItem(i, p.item.payload) for i, p in enumerate(need_pdq) if p.item.payload]
+            future = executor.submit(pdq_batch, work, self.options.dihedral)
+            in_flight[future] = ("pdq", need_pdq)
+
+    def _after_pdq(
+        self,
+        group: list[_Pending],
+        results: list[PdqResult],
+        waiting_pdq: dict[str, list[_Pending]],
+        pdq_cache: dict[str, tuple[str, int]],
+        ready: list[_Pending],
+    ) -> None:
+        finished: list[_Pending] = []
+        for result in results:
+            first = group[result.seq]
+            assert first.digest is not None and first.digest.digests is not None
+            sha = first.digest.digests.sha256
+            self.counts.pdq_computed += 1
+            if result.pdq is not None and result.quality is not None:
+                pdq_cache[sha] = (result.pdq, result.quality)
+            for p in waiting_pdq.pop(sha, [first]):
+                p.pdq = result
+                finished.append(p)
+        self._match_pdq(finished)
+        ready.extend(finished)
+
+    def _match_pdq(self, group: list[_Pending]) -> None:
+        with_pdq = [p for p in group if p.pdq is not None and p.pdq.pdq is not None]
+        if not with_pdq:
+            return
+        results = self.matcher.match(
+            [
+                Query(p.locator, pdq=p.pdq.pdq, pdq_quality=p.pdq.quality, dihedral=p.pdq.dihedral)
+                for p in with_pdq
+                if p.pdq is not None
+            ]
+        )
+        for p, result in zip(with_pdq, results, strict=True):
+            p.matches.extend(result.matches)
+
+    def _maybe_write(self, ready: list[_Pending], writer: ScanWriter) -> None:
+        due = time.monotonic() - self._last_write >= self.options.write_interval
+        if len(ready) >= self.options.write_every or (ready and due):
+            self._write(ready, writer)
+
+    def _write(self, ready: list[_Pending], writer: ScanWriter) -> None:
+        self._last_write = time.monotonic()
+        if not ready:
+            return
+        rows = [self._row(p) for p in ready]
+        writer.write(rows)
+        ready.clear()
+        if self.on_progress is not None:
+            self.on_progress(self.counts)
+
+    def _row(self, p: _Pending) -> ItemRow:
+        item = p.item
+        c = self.counts
+        c.files += 1
+        c.bytes += item.size or 0
+        row = ItemRow(
+            locator=p.locator,
+            locator_key=locator_key(p.locator),
+            kind=item.kind,
+            status="hashed",
+            size=item.size,
+            modified=item.modified,
+            accessed=item.accessed,
+            changed=item.changed,
+            created=item.created,
+            note=item.note,
+        )
+        error = item.error
+        if p.digest is not None:
+            error = error or p.digest.error
+            row.file_type = p.digest.file_type
+            if p.digest.digests is not None:
+                d = p.digest.digests
+                row.md5, row.sha1, row.sha256, row.size = d.md5, d.sha1, d.sha256, d.size
+        if p.pdq is not None:
+            row.pdq, row.pdq_quality = p.pdq.pdq, p.pdq.quality
+            error = error or p.pdq.error
+        if row.file_type in IMAGE_TYPES:
+            c.images += 1
+        if any(m.hit.set_kind == "known" for m in p.matches):
+            row.status = "known"
+            c.known_skipped += 1
+        if error is not None:
+            row.error = error
+            row.status = "failed" if row.sha256 is None else "partial"
+            c.failed += 1
+            self.failures.append((p.locator, error))
+        flagged = [m for m in p.matches if m.hit.set_kind == "reference"]
+        if flagged:
+            c.hits += 1
+            self.hits.append((p.locator, flagged))
+        row.matches = [
+            MatchRow(
+                ref_id=m.hit.ref_id,
+                set_name=m.hit.set_name,
+                set_kind=m.hit.set_kind,
+                algorithm=m.algorithm,
+                match_kind=m.kind,
+                distance=m.distance,
+                variant=m.variant,
+                ref_value=m.hit.value,
+                record_key=m.hit.record_key,
+                category=m.hit.category,
+                category_label=m.hit.category_label,
+            )
+            for m in p.matches
+        ]
+        return row

@@ -1,0 +1,139 @@
+"""Reading scan results: hits of a case, and what a piece of evidence held."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func, select
+
+from raksha.store.db import Store
+from raksha.store.models import (
+    cases_table,
+    evidence_table,
+    item_matches_table,
+    items_table,
+    scans_table,
+)
+
+IT = items_table
+MT = item_matches_table
+EV = evidence_table
+
+
+def iter_hits(
+    store: Store, case_id: int, *, include_known: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Every match of every item in the case, item by item, in evidence then locator order."""
+    query = (
+        select(
+            EV.c.id.label("evidence_id"),
+            EV.c.source_path,
+            IT.c.id.label("item_id"),
+            IT.c.locator,
+            IT.c.size,
+            IT.c.file_type,
+            IT.c.md5,
+            IT.c.sha1,
+            IT.c.sha256,
+            IT.c.pdq,
+            IT.c.pdq_quality,
+            MT.c.set_name,
+            MT.c.set_kind,
+            MT.c.category,
+            MT.c.category_label,
+            MT.c.match_kind,
+            MT.c.algorithm,
+            MT.c.distance,
+            MT.c.variant,
+            MT.c.record_key,
+            MT.c.review_state,
+        )
+        .join(IT, IT.c.evidence_id == EV.c.id)
+        .join(MT, MT.c.item_id == IT.c.id)
+        .where(EV.c.case_id == case_id)
+        .order_by(EV.c.id, IT.c.locator, MT.c.set_name, MT.c.distance)
+    )
+    if not include_known:
+        query = query.where(MT.c.set_kind == "reference")
+    with store.engine.connect() as conn:
+        for row in conn.execution_options(yield_per=2000).execute(query).mappings():
+            yield dict(row)
+
+
+def evidence_summary(store: Store, case_id: int) -> list[dict[str, Any]]:
+    """Per piece of evidence: items by type and status, hits by set and category, errors."""
+    out: list[dict[str, Any]] = []
+    with store.engine.connect() as conn:
+        case_name = conn.execute(
+            select(cases_table.c.name).where(cases_table.c.id == case_id)
+        ).scalar_one()
+        for ev in conn.execute(select(EV).where(EV.c.case_id == case_id).order_by(EV.c.id)):
+            by_type: dict[str, int] = {}
+            for file_type, n in conn.execute(
+                select(IT.c.file_type, func.count())
+                .where(IT.c.evidence_id == ev.id)
+                .group_by(IT.c.file_type)
+            ):
+                by_type[file_type or "other"] = by_type.get(file_type or "other", 0) + n
+            by_status: dict[str, int] = dict(
+                conn.execute(
+                    select(IT.c.status, func.count())
+                    .where(IT.c.evidence_id == ev.id)
+                    .group_by(IT.c.status)
+                ).all()
+            )
+            hits = [
+                {"set": s, "category": c, "label": label, "items": n}
+                for s, c, label, n in conn.execute(
+                    select(
+                        MT.c.set_name,
+                        MT.c.category,
+                        MT.c.category_label,
+                        func.count(func.distinct(MT.c.item_id)),
+                    )
+                    .join(IT, IT.c.id == MT.c.item_id)
+                    .where(IT.c.evidence_id == ev.id, MT.c.set_kind == "reference")
+                    .group_by(MT.c.set_name, MT.c.category, MT.c.category_label)
+                    .order_by(MT.c.set_name, MT.c.category)
+                )
+            ]
+            errors = [
+                {"locator": loc, "error": err}
+                for loc, err in conn.execute(
+                    select(IT.c.locator, IT.c.error)
+                    .where(IT.c.evidence_id == ev.id, IT.c.error.is_not(None))
+                    .order_by(IT.c.locator)
+                )
+            ]
+            scans = [
+                {
+                    "id": s.id,
+                    "status": s.status,
+                    "started_at": s.started_at.isoformat(),
+                    "finished_at": s.finished_at.isoformat() if s.finished_at else None,
+                    "counts": s.counts,
+                }
+                for s in conn.execute(
+                    select(scans_table)
+                    .where(scans_table.c.evidence_id == ev.id)
+                    .order_by(scans_table.c.id)
+                )
+            ]
+            out.append(
+                {
+                    "case": case_name,
+                    "evidence_id": ev.id,
+                    "source_path": ev.source_path,
+                    "kind": ev.kind,
+                    "container_sha256": ev.container_sha256,
+                    "container_size": ev.container_size,
+                    "added_at": ev.added_at.isoformat(),
+                    "items_by_type": by_type,
+                    "items_by_status": by_status,
+                    "hits": hits,
+                    "errors": errors,
+                    "scans": scans,
+                }
+            )
+    return out

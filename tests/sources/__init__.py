@@ -1,0 +1,1 @@
+"""Tests of evidence sources: folders, archives, hostile and broken input."""

@@ -1,0 +1,23 @@
+"""The demo finds every planted copy, in folders, a zip and a nested zip, and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from raksha.demo import ALTERATIONS, run_demo
+
+
+def test_demo_finds_every_planted_copy(tmp_path: Path) -> None:
+    known = 2 * len(ALTERATIONS)
+    outcome = run_demo(
+        tmp_path / "demo", known=known, unrelated=8, workers=0, report=lambda _: None
+    )
+    assert {p.expected for p in outcome.planted} == set(ALTERATIONS)
+    assert {p.locator.split(" > ")[0] for p in outcome.planted} == {
+        "seized-phone",
+        "platform-export.zip",
+    }
+    assert any("older.zip > " in p.locator for p in outcome.planted)
+    assert outcome.missed == [] and outcome.false_hits == []
+    assert len(outcome.found) == known
+    assert all(scan.status == "completed" for scan in outcome.scans)
