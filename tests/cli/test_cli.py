@@ -131,6 +131,13 @@ def test_hash_command_prints_digests_and_pdq(env_for: Settings, tmp_path: Path, 
         ["index"],
         ["index", "status"],
         ["index", "rebuild"],
+        ["case"],
+        ["case", "create"],
+        ["case", "list"],
+        ["scan"],
+        ["hits"],
+        ["evidence"],
+        ["evidence", "show"],
     ],
 )
 def test_every_command_has_help(args: list[str], capsys) -> None:

@@ -75,7 +75,9 @@ def _chunk_values(words: np.ndarray, start: int, width: int) -> np.ndarray:
 
 
 def _popcount_rows(x: np.ndarray) -> np.ndarray:
-    counts: np.ndarray = np.bitwise_count(x).sum(axis=1, dtype=np.int16)
+    """Bits set per row of an ``(M, 4)`` uint64 array (adding columns is ~7x faster than sum)."""
+    c = np.bitwise_count(x)
+    counts: np.ndarray = (c[:, 0] + c[:, 1] + c[:, 2] + c[:, 3]).astype(np.int16)
     return counts
 
 
@@ -98,6 +100,17 @@ def choose_chunks(n: int, threshold: int = DEFAULT_THRESHOLD) -> int:
         if cost < best_cost:
             best, best_cost = chunks, cost
     return best
+
+
+def _offsets(sorted_values: np.ndarray, width: int, dtype: Any) -> np.ndarray:
+    """CSR offsets of sorted chunk values, computed in slices to keep temporaries small."""
+    size = 1 << width
+    out = np.empty(size + 1, dtype=dtype)
+    step = 1 << 20
+    for start in range(0, size + 1, step):
+        keys = np.arange(start, min(start + step, size + 1), dtype=sorted_values.dtype)
+        out[start : start + len(keys)] = np.searchsorted(sorted_values, keys, side="left")
+    return out
 
 
 _MASKS: dict[tuple[int, int], np.ndarray] = {}
@@ -153,20 +166,27 @@ class _Segment:
 
     @classmethod
     def build(cls, ids: np.ndarray, words: np.ndarray, chunks: int | None = None) -> _Segment:
+        """Build over ``words`` (row order by id), which the segment keeps without copying
+        when the ids are already sorted."""
         n = len(ids)
-        order = np.argsort(ids, kind="stable")
-        ids = np.ascontiguousarray(ids[order], dtype=np.int64)
-        words = np.ascontiguousarray(words[order], dtype=np.uint64)
+        if n > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            order = np.argsort(ids, kind="stable")
+            ids, words = ids[order], words[order]
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        words = np.ascontiguousarray(words, dtype=np.uint64)
         chunks = chunks or choose_chunks(n)
         widths = _widths(chunks)
+        if max(widths) > MAX_CHUNK_BITS or chunks > 64:
+            raise UsageError(
+                f"a PDQ index needs 11 to 64 chunks (chunks of at most 24 bits), not {chunks}"
+            )
         orders, offsets = [], []
         start = 0
         for width in widths:
             values = _chunk_values(words, start, width)
             rows = np.argsort(values, kind="stable").astype(np.uint32)
-            counts = np.bincount(values, minlength=1 << width)
-            offset = np.zeros((1 << width) + 1, dtype=np.uint32 if n < 2**32 else np.int64)
-            np.cumsum(counts, out=offset[1:])
+            offset = _offsets(values[rows], width, np.uint32 if n < 2**32 else np.int64)
+            del values
             orders.append(rows)
             offsets.append(offset)
             start += width
@@ -184,32 +204,37 @@ class _Segment:
             z = np.zeros(0, np.int64)
             return z, z, np.zeros(0, np.int16)
         flips = threshold // self.chunks
+        # 32-bit positions halve the memory traffic of the expansion (rows < 2^31 here).
+        pos_type = np.int32 if len(self.ids) < 2**31 else np.int64
         q_parts, r_parts = [], []
         for k in range(self.chunks):
             masks = _masks(self.widths[k], flips)
             qv = _chunk_values(qwords, self.starts[k], self.widths[k])
             probes = (qv[:, None] ^ masks[None, :]).ravel()
             offsets = self.offsets[k]
-            begins = offsets[probes].astype(np.int64)
-            lengths = offsets[probes + 1].astype(np.int64) - begins
-            total = int(lengths.sum())
-            if total == 0:
+            # np.take is several times faster than fancy indexing for random gathers.
+            begins = np.take(offsets, probes).astype(pos_type)
+            lengths = np.take(offsets, probes + 1).astype(pos_type) - begins
+            nonzero = np.flatnonzero(lengths)
+            if len(nonzero) == 0:
                 continue
-            nonzero = lengths > 0
             begins, lengths = begins[nonzero], lengths[nonzero]
-            qrow = np.repeat(np.arange(q, dtype=np.int64), len(masks))[nonzero]
-            ends = np.cumsum(lengths)
-            positions = np.arange(total, dtype=np.int64) - np.repeat(
+            total = int(lengths.sum(dtype=np.int64))
+            ends = np.cumsum(lengths, dtype=pos_type)
+            positions = np.arange(total, dtype=pos_type) - np.repeat(
                 ends - lengths - begins, lengths
             )
-            q_parts.append(np.repeat(qrow, lengths))
-            r_parts.append(self.orders[k][positions].astype(np.int64))
+            # The probe's number says which query it came from: probe // masks per query.
+            q_parts.append(np.repeat(nonzero // len(masks), lengths))
+            r_parts.append(np.take(self.orders[k], positions))
         if not q_parts:
             z = np.zeros(0, np.int64)
             return z, z, np.zeros(0, np.int16)
-        qrows = np.concatenate(q_parts)
-        rows = np.concatenate(r_parts)
-        distance = _popcount_rows(self.words[rows] ^ qwords[qrows])
+        qrows = np.concatenate(q_parts).astype(np.int64)
+        rows = np.concatenate(r_parts).astype(np.int64)
+        distance = _popcount_rows(
+            np.take(self.words, rows, axis=0) ^ np.take(qwords, qrows, axis=0)
+        )
         keep = (distance <= threshold) & self.alive[rows]
         qrows, rows, distance = qrows[keep], rows[keep], distance[keep]
         if len(qrows) > 1:
@@ -277,14 +302,33 @@ class PdqIndex:
         self._metadata = dict(metadata or {})
 
     @classmethod
-    def build(cls, ids: np.ndarray, hashes: np.ndarray, *, chunks: int | None = None) -> PdqIndex:
+    def build(
+        cls,
+        ids: np.ndarray,
+        hashes: np.ndarray,
+        *,
+        chunks: int | None = None,
+        consume: bool = False,
+    ) -> PdqIndex:
+        """Index ``hashes`` ((N, 32) uint8) under the unique ``ids``.
+
+        With ``consume=True`` the caller hands over ``hashes``: it is converted in place
+        and kept, so a build needs no second copy of the hashes (at 100 M that is 3.2 GB).
+        """
         ids = np.asarray(ids, dtype=np.int64)
         hashes = np.asarray(hashes, dtype=np.uint8).reshape(-1, HASH_BYTES)
         if len(ids) != len(hashes):
             raise UsageError("ids and hashes differ in length")
-        if len(np.unique(ids)) != len(ids):
+        increasing = len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1]))
+        if not increasing and len(np.unique(ids)) != len(ids):
             raise UsageError("ids must be unique")
-        base = _Segment.build(ids, _words(hashes), chunks)
+        if consume and hashes.flags.c_contiguous and hashes.flags.writeable:
+            words = hashes.view(np.uint64).reshape(-1, 4)
+            if np.little_endian:
+                words.byteswap(inplace=True)  # big-endian bytes -> native words, no copy
+        else:
+            words = _words(hashes)
+        base = _Segment.build(ids, words, chunks)
         return cls(base, _Segment.build(np.zeros(0, np.int64), np.zeros((0, 4), np.uint64), 16))
 
     @property
