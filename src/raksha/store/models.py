@@ -38,6 +38,23 @@ class Base(DeclarativeBase):
     """Declarative base of every Raksha table."""
 
 
+class RecordColumns:
+    """What a reference record says about one media item; reference rows and staging rows
+    both carry it (``RECORD_COLUMNS`` names them for the set-based merge)."""
+
+    record_key: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(40))
+    victim_identified: Mapped[bool | None] = mapped_column(Boolean)
+    offender_identified: Mapped[bool | None] = mapped_column(Boolean)
+    distributed: Mapped[bool | None] = mapped_column(Boolean)
+    baseline: Mapped[bool | None] = mapped_column(Boolean)
+    series: Mapped[str | None] = mapped_column(String(200))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    media_size: Mapped[int | None] = mapped_column(BigInteger)
+    file_name: Mapped[str | None] = mapped_column(String(500))
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class HashSet(Base):
     """A reference set (flags matches) or a known-file set (NSRL: skips files, never flags)."""
 
@@ -63,7 +80,7 @@ class HashSet(Base):
     )
 
 
-class ReferenceHash(Base):
+class ReferenceHash(RecordColumns, Base):
     """One hash value of one reference media item in one set.
 
     A media item with an MD5, a SHA-1 and a PDQ is three rows sharing ``record_key``;
@@ -81,17 +98,6 @@ class ReferenceHash(Base):
     set_id: Mapped[int] = mapped_column(ForeignKey("hash_sets.id", ondelete="CASCADE"))
     algorithm: Mapped[str] = mapped_column(String(10))
     value: Mapped[str] = mapped_column(String(300))
-    record_key: Mapped[str | None] = mapped_column(String(200))
-    category: Mapped[str | None] = mapped_column(String(40))
-    victim_identified: Mapped[bool | None] = mapped_column(Boolean)
-    offender_identified: Mapped[bool | None] = mapped_column(Boolean)
-    distributed: Mapped[bool | None] = mapped_column(Boolean)
-    baseline: Mapped[bool | None] = mapped_column(Boolean)
-    series: Mapped[str | None] = mapped_column(String(200))
-    mime_type: Mapped[str | None] = mapped_column(String(100))
-    media_size: Mapped[int | None] = mapped_column(BigInteger)
-    file_name: Mapped[str | None] = mapped_column(String(500))
-    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class HashSetImport(Base):
@@ -138,7 +144,7 @@ class ImportRejection(Base):
     excerpt: Mapped[str] = mapped_column(Text, default="")
 
 
-class ImportStaging(Base):
+class ImportStaging(RecordColumns, Base):
     """Scratch rows of an import in progress; merged into ``reference_hashes`` at the end.
 
     Staging lets a new version of a set of millions of hashes replace the old one with a
@@ -155,17 +161,6 @@ class ImportStaging(Base):
     import_id: Mapped[int] = mapped_column(Integer)
     algorithm: Mapped[str] = mapped_column(String(10))
     value: Mapped[str] = mapped_column(String(300))
-    record_key: Mapped[str | None] = mapped_column(String(200))
-    category: Mapped[str | None] = mapped_column(String(40))
-    victim_identified: Mapped[bool | None] = mapped_column(Boolean)
-    offender_identified: Mapped[bool | None] = mapped_column(Boolean)
-    distributed: Mapped[bool | None] = mapped_column(Boolean)
-    baseline: Mapped[bool | None] = mapped_column(Boolean)
-    series: Mapped[str | None] = mapped_column(String(200))
-    mime_type: Mapped[str | None] = mapped_column(String(100))
-    media_size: Mapped[int | None] = mapped_column(BigInteger)
-    file_name: Mapped[str | None] = mapped_column(String(500))
-    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class PdqRemoval(Base):
