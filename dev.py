@@ -83,8 +83,8 @@ def test(args: list[str]) -> None:
         env["RAKSHA_TEST_POSTGRES_URL"] = url
     else:
         print("no PostgreSQL found: its tests will be skipped", flush=True)
-    run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py")
-    run(BIN / "ruff", "format", "--check", "src", "tests", "bench", "dev.py")
+    run(BIN / "ruff", "check", "--no-cache", "src", "tests", "bench", "dev.py")
+    run(BIN / "ruff", "format", "--no-cache", "--check", "src", "tests", "bench", "dev.py")
     run(BIN / "mypy")
     run(BIN / "python", "-m", "pytest", *args, env=env)
 

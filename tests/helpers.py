@@ -6,9 +6,8 @@ import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from raksha.hashsets.writers import write_vics_json
-
 from raksha.hashsets.records import ReferenceRecord
+from raksha.hashsets.writers import write_vics_json
 
 
 def random_hex(rng: random.Random, chars: int) -> str:
