@@ -49,3 +49,21 @@ def test_scan_hits_and_evidence_show(env_for: Settings, tmp_path: Path, capsys) 
     assert out[0]["evidence"] == 1
     code, _, err = run(capsys, "scan", str(ev.root), "--case", "no such case")
     assert code == 3 and "case create" in err
+
+
+def test_scan_reports_progress_without_a_terminal(
+    env_for: Settings, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    from raksha.cli import scan_cmd
+
+    monkeypatch.setattr(scan_cmd, "LOG_EVERY_SECONDS", 0.0)
+    ev = build(tmp_path, known=1, unrelated=1, others=1)
+    assert run(capsys, "case", "create", "c")[0] == 0
+    code, out, _ = run(capsys, "scan", str(ev.root), "--case", "c", "--workers", "0", "--json")
+    assert code == 0
+    progress = [e for e in out if e["event"] == "progress"]
+    assert progress and progress[-1]["files"] == 3  # every file, as the last batch is stored
+    assert out[-1]["event"] == "summary"
+    other = build(tmp_path / "second", known=1, unrelated=1, others=1)
+    code, _, err = run(capsys, "scan", str(other.root), "--case", "c", "--workers", "0")
+    assert code == 0 and "3 files" in err  # a log line on stderr when stderr is no terminal
