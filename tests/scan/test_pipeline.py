@@ -116,3 +116,30 @@ def test_rescanning_stores_nothing_twice(store: Store, tmp_path: Path) -> None:
     second = _scan(store, tmp_path, ev.root)
     assert item_count(store) == stored == first.counts.files
     assert second.counts.files == 0 and second.counts.already_stored == stored
+
+
+def test_temporary_copies_of_archive_members_are_freed_once_stored(
+    store: Store, tmp_path: Path, monkeypatch
+) -> None:
+    from raksha.sources import base
+    from raksha.sources.base import SourceLimits
+
+    released: list[str] = []
+    original = base.BaseSource.release
+
+    def spy(self: base.BaseSource, payload: base.Payload) -> None:
+        if isinstance(payload, base.FilePayload):
+            released.append(payload.path)
+        original(self, payload)
+
+    monkeypatch.setattr(base.BaseSource, "release", spy)
+    ev = build(tmp_path, known=2, unrelated=2, others=2)
+    archive = zip_of(ev.root, tmp_path / "export.zip")
+    import_hashset(store, ev.set_file, name="ref")
+    create_case(store, "c1")
+    limits = SourceLimits(inline_limit=0)  # every member goes through the temp area
+    result = _scan(store, tmp_path, archive, limits=limits)
+    assert result.counts.hits == 2 and result.counts.failed == 0
+    members = result.counts.files - 1  # all but the archive itself
+    assert len(released) == members
+    assert not any(Path(p).exists() for p in released)

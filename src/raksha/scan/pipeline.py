@@ -140,6 +140,7 @@ class ScanPipeline:
         self.failures: list[tuple[str, str]] = []
         self.hits: list[tuple[str, list[Match]]] = []
         self._last_write = time.monotonic()
+        self._source: object | None = None
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -249,6 +250,7 @@ class ScanPipeline:
                     break
 
         source = open_source(path, opts.limits)
+        self._source = source
         root = source.root_locator
         try:
             for item in source.items():
@@ -376,9 +378,21 @@ class ScanPipeline:
             return
         rows = [self._row(p) for p in ready]
         writer.write(rows)
+        self._release(ready)
         ready.clear()
         if self.on_progress is not None:
             self.on_progress(self.counts)
+
+    def _release(self, done: list[_Pending]) -> None:
+        """Free the temporary copies of stored archive members, so a large archive needs
+        temp space for what is in flight, not for all of it. Nested archives are kept until
+        the source closes: their members may still be read from them."""
+        release = getattr(self._source, "release", None)
+        if release is None:
+            return
+        for p in done:
+            if p.item.kind == "file" and p.item.payload is not None:
+                release(p.item.payload)
 
     def _row(self, p: _Pending) -> ItemRow:
         item = p.item
