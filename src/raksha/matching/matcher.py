@@ -85,6 +85,15 @@ class Matcher:
         self.index = StoreIndex(store, index_dir / "pdq")
         self.dihedral = dihedral
         self.dihedral_names = tuple(dihedral_names)
+        self._search_threshold: int | None = None
+
+    @property
+    def search_threshold(self) -> int:
+        """The largest threshold of any active set, read once, like the index's sync: a
+        matcher answers from one snapshot of the sets (a scan asks it thousands of times)."""
+        if self._search_threshold is None:
+            self._search_threshold = max_pdq_threshold(self.store)
+        return self._search_threshold
 
     def match(self, queries: Sequence[Query]) -> list[QueryResult]:
         results = [QueryResult(q, []) for q in queries]
@@ -134,7 +143,7 @@ class Matcher:
         index = self.index.index
         if len(index) == 0:
             return
-        found = index.search(hex_to_array(rows), threshold=max_pdq_threshold(self.store))
+        found = index.search(hex_to_array(rows), threshold=self.search_threshold)
         hits = hits_by_id(self.store, [int(x) for x in np.unique(found.ref_id)])
         best: dict[tuple[int, int], tuple[int, str | None]] = {}
         for row, ref_id, distance in zip(

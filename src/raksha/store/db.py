@@ -18,7 +18,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -137,3 +138,16 @@ def store_id(store: Store) -> str:
     if value is None:  # pragma: no cover - the first migration always writes it
         raise StoreError("the database has no store id; was it migrated by Raksha?")
     return str(value)
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the connection's database.
+
+    Every idempotent write goes through this: staging rows of an import, scan items and
+    their matches (a retried or resumed batch stores nothing twice).
+    """
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise StoreError(f"database dialect {conn.dialect.name!r} is not supported")

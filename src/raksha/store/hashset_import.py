@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import Connection, delete, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from raksha.errors import StoreError, UsageError
 from raksha.hashes import PDQ
 from raksha.hashsets.records import ParseEvent, ReferenceRecord, Rejection
-from raksha.store.db import Store
+from raksha.store.db import Store, insert_ignoring_duplicates
 from raksha.store.models import (
     RECORD_COLUMNS,
     hash_sets_table,
@@ -106,15 +105,6 @@ class ImportReport:
 
 ProgressCallback = Callable[[int], None]
 Completer = Callable[[SetDescription, dict[str, Any]], None]
-
-
-def _staging_insert(dialect: str) -> Any:
-    table = staging_table
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise StoreError(f"database dialect {dialect!r} is not supported")  # pragma: no cover
 
 
 def _distinct(dialect: str, left: str, right: str) -> str:
@@ -290,7 +280,7 @@ class HashSetImporter:
         on_progress: ProgressCallback | None,
     ) -> int:
         """Write records to staging in batches; returns how many hash rows were offered."""
-        stmt = _staging_insert(conn.dialect.name)
+        stmt = insert_ignoring_duplicates(conn, staging_table)
         batch: list[dict[str, Any]] = []
         rejections: list[dict[str, Any]] = []
         offered = 0

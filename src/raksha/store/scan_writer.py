@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
-from raksha.store.db import Store
+from raksha.store.db import Store, insert_ignoring_duplicates
 from raksha.store.models import item_matches_table, items_table
 
 
@@ -76,12 +74,6 @@ _ITEM_FIELDS = (
 )
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
 class ScanWriter:
     """Writes batches of finished items for one scan of one piece of evidence."""
 
@@ -95,7 +87,7 @@ class ScanWriter:
             return
         with self.store.engine.begin() as conn:
             conn.execute(
-                _insert(conn, items_table),
+                insert_ignoring_duplicates(conn, items_table),
                 [
                     {
                         **{name: getattr(r, name) for name in _ITEM_FIELDS},
@@ -118,7 +110,7 @@ class ScanWriter:
                 ).all()
             )
             conn.execute(
-                _insert(conn, item_matches_table),
+                insert_ignoring_duplicates(conn, item_matches_table),
                 [
                     {
                         "item_id": ids[r.locator_key],
