@@ -57,6 +57,47 @@ def digest_file(path: str | os.PathLike[str]) -> Digests:
         raise HashingError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from exc
 
 
+class _Concatenated(io.RawIOBase):
+    """The files of a split image read one after another, as the one disk they were."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = list(paths)
+        self._current: BinaryIO | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while self._paths or self._current is not None:
+            if self._current is None:
+                self._current = open(self._paths.pop(0), "rb")  # noqa: SIM115 - closed below
+            data = self._current.read(size)
+            if data:
+                return data
+            self._current.close()
+            self._current = None
+        return b""
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        super().close()
+
+
+def digest_files(paths: list[str]) -> Digests:
+    """Digests of several files read end to end (the segments of a split image)."""
+    if len(paths) == 1:
+        return digest_file(paths[0])
+    reader = _Concatenated(paths)
+    try:
+        return _digest(reader, parallel=True)  # type: ignore[arg-type]
+    except OSError as exc:
+        raise HashingError(f"cannot read {paths[0]}…: {exc.strerror or exc}") from exc
+    finally:
+        reader.close()
+
+
 def digest_stream(f: BinaryIO) -> Digests:
     """Digests of everything left to read in the binary stream ``f`` (it is not closed)."""
     try:

@@ -23,12 +23,14 @@ from typing import Any
 from sqlalchemy import select
 
 from raksha.hashes import MD5, SHA1, SHA256
-from raksha.hashing.crypto import digest_file
+from raksha.hashing.crypto import digest_files
 from raksha.matching.matcher import Match, Matcher, Query
 from raksha.scan.executors import BatchExecutor, make_executor
 from raksha.scan.work import DigestResult, PdqResult, WorkItem, digest_batch, pdq_batch
-from raksha.sources.base import SourceItem, SourceLimits
+from raksha.sources.base import Source, SourceItem, SourceLimits
 from raksha.sources.detect import open_source
+from raksha.sources.disk_image import DiskImageSource
+from raksha.sources.image_media import Verification, verify_media
 from raksha.store.db import Store
 from raksha.store.models import items_table
 from raksha.store.scan_repo import (
@@ -36,6 +38,8 @@ from raksha.store.scan_repo import (
     finish_scan,
     get_case,
     get_or_create_evidence,
+    record_image,
+    record_verification,
     start_scan,
     stored_locator_keys,
 )
@@ -55,6 +59,8 @@ class ScanOptions:
     limits: SourceLimits = field(default_factory=SourceLimits)
     write_every: int = 256
     write_interval: float = 1.0  # seconds: finished items never wait longer to be stored
+    verify: bool = False  # disk images: read the whole media back against its stored hashes
+    carve: bool = True  # disk images: carve JPEG/PNG from unallocated space
 
 
 @dataclass(slots=True)
@@ -84,6 +90,8 @@ class ScanResult:
     seconds: float
     failures: list[tuple[str, str]]
     hits: list[tuple[str, list[Match]]]
+    image: dict[str, Any] | None = None
+    verification: Verification | None = None
 
 
 ProgressCallback = Callable[[ScanCounts], None]
@@ -144,13 +152,16 @@ class ScanPipeline:
 
     # -- set-up -----------------------------------------------------------------------------
 
-    def _register(self, case_name: str, path: Path) -> EvidenceRecord:
+    def _register(self, case_name: str, path: Path, source: Source) -> EvidenceRecord:
         case = get_case(self.store, case_name)
         container_sha256 = container_size = None
         if path.is_file():
-            digests = digest_file(path)  # before anything else is read from it
+            segments = source.segments if isinstance(source, DiskImageSource) else [str(path)]
+            digests = digest_files(segments)  # before any content is read from it
             container_sha256, container_size = digests.sha256, digests.size
         kind = "folder" if path.is_dir() else "file"
+        if isinstance(source, DiskImageSource):
+            kind = "disk image"
         return get_or_create_evidence(
             self.store,
             case.id,
@@ -176,28 +187,16 @@ class ScanPipeline:
     def run(self, case_name: str, source_path: Path) -> ScanResult:
         started = time.monotonic()
         path = source_path.resolve()
-        evidence = self._register(case_name, path)
-        workers = self.options.workers
-        executor = make_executor(workers)
-        scan_id = start_scan(
-            self.store,
-            evidence.id,
-            executor.workers,
-            {"dihedral": self.options.dihedral, "max_depth": self.options.limits.max_depth},
-        )
-        if path.is_dir():
-            self.counts.total_files, self.counts.total_bytes = estimate_folder(path)
-        elif evidence.container_size is not None:
-            self.counts.total_bytes = evidence.container_size
-        self.matcher.index.index  # noqa: B018 - open/sync the PDQ index before the clock runs
-        writer = ScanWriter(self.store, evidence.id, scan_id)
-        status = "interrupted"
+        source = open_source(path, self.options.limits)
+        self._source = source
         try:
-            self._scan(path, evidence, executor, writer)
-            status = "completed"
+            evidence = self._register(case_name, path, source)
+            image = verification = None
+            if isinstance(source, DiskImageSource):
+                image, verification = self._image_facts(source, evidence)
+            scan_id, status = self._run_scan(path, source, evidence)
         finally:
-            executor.shutdown(wait=status == "completed", cancel_futures=True)
-            finish_scan(self.store, scan_id, status, self.counts.as_dict())
+            source.close()
         return ScanResult(
             scan_id,
             evidence,
@@ -206,10 +205,77 @@ class ScanPipeline:
             round(time.monotonic() - started, 3),
             self.failures,
             self.hits,
+            image,
+            verification,
         )
 
+    def _image_facts(
+        self, source: DiskImageSource, evidence: EvidenceRecord
+    ) -> tuple[dict[str, Any], Verification | None]:
+        """Record what the image says of itself; with ``verify``, read it all back."""
+        acquired = source.acquisition()
+        details = dict(source.summary)
+        if acquired.headers:
+            details["acquisition_headers"] = acquired.headers
+        record_image(
+            self.store,
+            evidence.id,
+            image_format=source.format,
+            media_size=source.media.size,
+            acquisition_md5=acquired.md5,
+            acquisition_sha1=acquired.sha1,
+            details=details,
+        )
+        details["acquisition_md5"], details["acquisition_sha1"] = acquired.md5, acquired.sha1
+        if not self.options.verify:
+            return details, None
+        logger.info("verifying %s: reading %d bytes", source.path, source.media.size)
+        result = verify_media(source.media, acquired)
+        record_verification(
+            self.store, evidence.id, status=result.status, md5=result.md5, sha1=result.sha1
+        )
+        if result.status == "mismatch":
+            logger.error(
+                "%s does not match its acquisition hashes (stored md5 %s sha1 %s, read md5 %s "
+                "sha1 %s)",
+                source.path,
+                acquired.md5,
+                acquired.sha1,
+                result.md5,
+                result.sha1,
+            )
+        return details, result
+
+    def _run_scan(self, path: Path, source: Source, evidence: EvidenceRecord) -> tuple[int, str]:
+        executor = make_executor(self.options.workers)
+        scan_id = start_scan(
+            self.store,
+            evidence.id,
+            executor.workers,
+            {
+                "dihedral": self.options.dihedral,
+                "max_depth": self.options.limits.max_depth,
+                "verify": self.options.verify,
+                "carve": self.options.carve,
+            },
+        )
+        if path.is_dir():
+            self.counts.total_files, self.counts.total_bytes = estimate_folder(path)
+        elif evidence.container_size is not None and not isinstance(source, DiskImageSource):
+            self.counts.total_bytes = evidence.container_size
+        self.matcher.index.index  # noqa: B018 - open/sync the PDQ index before the clock runs
+        writer = ScanWriter(self.store, evidence.id, scan_id)
+        status = "interrupted"
+        try:
+            self._scan(source, evidence, executor, writer)
+            status = "completed"
+        finally:
+            executor.shutdown(wait=status == "completed", cancel_futures=True)
+            finish_scan(self.store, scan_id, status, self.counts.as_dict())
+        return scan_id, status
+
     def _scan(
-        self, path: Path, evidence: EvidenceRecord, executor: BatchExecutor, writer: ScanWriter
+        self, source: Source, evidence: EvidenceRecord, executor: BatchExecutor, writer: ScanWriter
     ) -> None:
         done = stored_locator_keys(self.store, evidence.id)
         pdq_cache: dict[str, tuple[str, int]] = self._known_pdq(evidence.id)
@@ -249,9 +315,10 @@ class ScanPipeline:
                 if not block:
                     break
 
-        source = open_source(path, opts.limits)
-        self._source = source
         root = source.root_locator
+        if isinstance(source, DiskImageSource):
+            source.already_done = lambda locator: locator_key(locator) in done
+            source.carve_free_space = opts.carve
         try:
             for item in source.items():
                 locator = chain_locator(root, item.locator)
@@ -273,7 +340,6 @@ class ScanPipeline:
         finally:
             # Whatever finished is stored, even when the scan is being interrupted.
             self._write(ready, writer)
-            source.close()
 
     def _after_digests(
         self,
@@ -410,6 +476,9 @@ class ScanPipeline:
             changed=item.changed,
             created=item.created,
             note=item.note,
+            allocation=item.allocation,
+            inode=item.inode,
+            data_offset=item.offset,
         )
         error = item.error
         if p.digest is not None:

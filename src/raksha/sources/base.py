@@ -39,7 +39,7 @@ GIB = 1024 * MIB
 
 HEAD_SIZE = 512  # enough to recognise every archive format, tar's header included
 SEPARATOR = " > "  # between an archive's locator and a member's name
-ITEM_KINDS = ("file", "archive", "link", "special", "directory")
+ITEM_KINDS = ("file", "archive", "link", "special", "directory", "image", "volume")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,9 @@ class SourceItem:
     kind: str = "file"
     depth: int = 0
     note: str | None = None
+    allocation: str | None = None  # disk images: allocated, deleted or carved
+    inode: str | None = None  # disk images: the file system's metadata address
+    offset: int | None = None  # disk images: absolute byte offset of the data in the media
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Choosing the source for a path: a folder, an archive (by content), or a single file.
+"""Choosing the source for a path: a folder, an archive, a disk image, or a single file.
 
 The choice is made from the first bytes, never the name: a zip renamed ``.jpg`` is
 opened as a zip, and a picture named ``.zip`` is simply hashed.
@@ -23,7 +23,9 @@ from raksha.sources.base import (
     read_head,
     reason_of,
 )
+from raksha.sources.disk_image import DiskImageSource
 from raksha.sources.folder import FolderSource
+from raksha.sources.image_media import SNIFF_SIZE, sniff_disk_image
 from raksha.sources.magic import sniff_archive
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ def open_source(
     *,
     temp_dir: str | os.PathLike[str] | None = None,
 ) -> Source:
-    """The source that reads ``path``: a folder, an archive, or a single file.
+    """The source that reads ``path``: a folder, an archive, a disk image, or a single file.
 
     ``temp_dir`` is where the private temporary area is made (default: the system's);
     for a folder it must lie outside the evidence.
@@ -64,11 +66,14 @@ def open_source(
                 f"{path} is not a regular file, a folder or a disk device; it cannot be scanned"
             )
         try:
-            head = read_head(stream)
+            head = read_head(stream, SNIFF_SIZE)
         except OSError as exc:
             raise EvidenceUnreadableError(f"{path} cannot be read: {reason_of(exc)}") from exc
     fmt = sniff_archive(head)
-    logger.debug("%s: %s", path, fmt or "single file")
+    image = None if fmt is not None else sniff_disk_image(head)
+    logger.debug("%s: %s", path, fmt or image or "single file")
     if fmt is not None:
         return ArchiveSource(path, limits, temp_dir=temp_dir)
+    if image is not None:
+        return DiskImageSource(path, image, limits, temp_dir=temp_dir)
     return SingleFileSource(path, limits, temp_dir=temp_dir)

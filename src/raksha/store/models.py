@@ -215,6 +215,17 @@ class Evidence(Base):
     container_sha256: Mapped[str | None] = mapped_column(String(64))
     container_size: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Disk images only: format, media size, what an E01 stores of its acquisition, and
+    # the last --verify (verified, mismatch, unreadable, no stored hash).
+    image_format: Mapped[str | None] = mapped_column(String(20))
+    media_size: Mapped[int | None] = mapped_column(BigInteger)
+    acquisition_md5: Mapped[str | None] = mapped_column(String(32))
+    acquisition_sha1: Mapped[str | None] = mapped_column(String(40))
+    verification: Mapped[str | None] = mapped_column(String(20))
+    verified_md5: Mapped[str | None] = mapped_column(String(32))
+    verified_sha1: Mapped[str | None] = mapped_column(String(40))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Scan(Base):
@@ -266,6 +277,10 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    # Disk images only: allocated, deleted or carved; the inode; where the data starts.
+    allocation: Mapped[str | None] = mapped_column(String(12))
+    inode: Mapped[str | None] = mapped_column(String(40))
+    data_offset: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ItemMatch(Base):

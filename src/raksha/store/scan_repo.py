@@ -203,3 +203,40 @@ def item_count(store: Store, evidence_id: int | None = None) -> int:
 def match_count(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(item_matches_table)).scalar_one())
+
+
+def record_image(
+    store: Store,
+    evidence_id: int,
+    *,
+    image_format: str,
+    media_size: int,
+    acquisition_md5: str | None,
+    acquisition_sha1: str | None,
+    details: dict[str, Any],
+) -> None:
+    """What a disk image says of itself: format, size, stored acquisition hashes, layout."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(evidence_table)
+            .where(evidence_table.c.id == evidence_id)
+            .values(
+                image_format=image_format,
+                media_size=media_size,
+                acquisition_md5=acquisition_md5,
+                acquisition_sha1=acquisition_sha1,
+                details=details,
+            )
+        )
+
+
+def record_verification(
+    store: Store, evidence_id: int, *, status: str, md5: str | None, sha1: str | None
+) -> None:
+    """The outcome of reading the whole image back against its acquisition hashes."""
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(evidence_table)
+            .where(evidence_table.c.id == evidence_id)
+            .values(verification=status, verified_md5=md5, verified_sha1=sha1, verified_at=utcnow())
+        )

@@ -50,6 +50,9 @@ class ItemRow:
     pdq_quality: int | None = None
     error: str | None = None
     note: str | None = None
+    allocation: str | None = None
+    inode: str | None = None
+    data_offset: int | None = None
     matches: list[MatchRow] = field(default_factory=list)
 
 
@@ -71,6 +74,9 @@ _ITEM_FIELDS = (
     "pdq_quality",
     "error",
     "note",
+    "allocation",
+    "inode",
+    "data_offset",
 )
 
 
