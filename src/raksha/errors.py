@@ -54,3 +54,9 @@ class HashingError(RakshaError):
     """A file could not be read or decoded for hashing."""
 
     exit_code = 7
+
+
+class EvidenceIntegrityError(RakshaError):
+    """Evidence does not match the hashes taken when it was acquired."""
+
+    exit_code = 10

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -17,7 +18,7 @@ from rich.progress import (
 )
 
 from raksha.cli.context import app_context, console, emit_json, err_console
-from raksha.errors import NotFoundError
+from raksha.errors import EvidenceIntegrityError, NotFoundError
 from raksha.scan.pipeline import ScanCounts, ScanOptions, ScanPipeline, ScanResult
 from raksha.sources.base import SourceLimits
 from raksha.store.results_repo import evidence_summary, iter_hits
@@ -31,7 +32,12 @@ evidence_app = typer.Typer(help="What scanned evidence held.", no_args_is_help=T
 
 def scan_command(
     source: Path = typer.Argument(
-        ..., help="A folder, a file, or an archive (zip, tar, tgz, tbz, 7z).", show_default=False
+        ...,
+        help=(
+            "A folder, a file, an archive (zip, tar, tgz, tbz, 7z, rar) or a disk image "
+            "(raw/dd, split .001, EnCase .E01), recognised by content."
+        ),
+        show_default=False,
     ),
     case: str = typer.Option(
         ..., "--case", "-c", help="The case it belongs to.", show_default=False
@@ -42,6 +48,17 @@ def scan_command(
     max_depth: int = typer.Option(3, "--max-depth", min=0, help="Nested archive depth."),
     dihedral: bool = typer.Option(
         False, "--dihedral", help="Also match rotated and mirrored copies (slower)."
+    ),
+    verify: bool = typer.Option(
+        False,
+        "--verify",
+        help="Disk images: first read the whole image and check it against the MD5/SHA-1 "
+        "stored at acquisition (E01); a mismatch is recorded and exits with code 10.",
+    ),
+    carve: bool = typer.Option(
+        True,
+        "--carve/--no-carve",
+        help="Disk images: carve JPEG and PNG pictures from unallocated space.",
     ),
     json_out: bool = typer.Option(
         False, "--json", help="JSON lines: progress events, then the summary."
@@ -54,12 +71,22 @@ def scan_command(
     continue where they stopped when the same command is run again. Broken or hostile
     input (zip bombs, ../ paths, links, corrupt images, encrypted archives) is recorded
     with the reason and the scan goes on.
+
+    Disk images of seized devices are walked without mounting: every partition and file
+    system The Sleuth Kit reads (FAT, exFAT, NTFS, ext2/3/4, HFS+, ISO 9660), deleted
+    files the file system still describes, and pictures carved from unallocated space.
+    Each item's locator says where it lay: `laptop.E01 > partition 2 @ 1048576 >
+    /Users/x/a.jpg`, or `laptop.E01 > [carved jpeg @ 73400320]`.
     """
     if not source.exists():
         raise NotFoundError(f"{source} does not exist")
     ctx = app_context()
     options = ScanOptions(
-        workers=workers, dihedral=dihedral, limits=SourceLimits(max_depth=max_depth)
+        workers=workers,
+        dihedral=dihedral,
+        limits=SourceLimits(max_depth=max_depth),
+        verify=verify,
+        carve=carve,
     )
     last_log = [time.monotonic()]
 
@@ -101,14 +128,88 @@ def scan_command(
                     hits=c.hits,
                 )
 
-            result = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=bar).run(
-                case, source
-            )
+            def verifying(done: int, total: int) -> None:
+                share = done / total if total else 1.0
+                progress.update(task, rate=f"verifying the image: {share:.0%}")
+
+            pipeline = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=bar)
+            pipeline.on_verify = verifying
+            result = pipeline.run(case, source)
     else:
-        result = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=log_line).run(
-            case, source
-        )
+
+        def verify_line(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last_log[0] >= LOG_EVERY_SECONDS or done == total:
+                last_log[0] = now
+                if json_out:
+                    emit_json({"event": "verify", "bytes_read": done, "total_bytes": total})
+                else:
+                    err_console.print(f"verifying: {done / 1e6:,.0f} of {total / 1e6:,.0f} MB")
+
+        pipeline = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=log_line)
+        pipeline.on_verify = verify_line
+        result = pipeline.run(case, source)
     _summary(result, json_out)
+    check = result.verification
+    if check is not None and check.status in ("mismatch", "unreadable"):
+        raise EvidenceIntegrityError(
+            f"{result.evidence.source_path} does NOT match its acquisition hashes "
+            f"(stored MD5 {check.expected_md5 or '-'}, SHA-1 {check.expected_sha1 or '-'}; "
+            f"read now MD5 {check.md5}, SHA-1 {check.sha1}"
+            f"{'; ' + check.error if check.error else ''}). This is recorded on the "
+            "evidence; its items were scanned, but treat them as unverified"
+        )
+
+
+def _image_json(result: ScanResult) -> dict[str, object] | None:
+    if result.image is None:
+        return None
+    out: dict[str, object] = dict(result.image)
+    check = result.verification
+    if check is not None:
+        out["verification"] = {
+            "status": check.status,
+            "md5": check.md5,
+            "sha1": check.sha1,
+            "bytes_read": check.bytes_read,
+            "error": check.error,
+        }
+    return out
+
+
+def _print_image(result: ScanResult) -> None:
+    image = result.image
+    if image is None:
+        return
+    fs = ", ".join(f"{f['type']} @ {f['offset']}" for f in image.get("file_systems", []))
+    console.print(
+        f"  {image['format']} image, {image['media_size']:,} bytes in "
+        f"{len(image['segments'])} segment(s); {image.get('volume_system') or 'no'} "
+        f"partition table; file systems: {fs or 'none recognised'}",
+        highlight=False,
+    )
+    if image.get("acquisition_md5") or image.get("acquisition_sha1"):
+        console.print(
+            f"  acquisition md5 {image.get('acquisition_md5') or '-'} "
+            f"sha1 {image.get('acquisition_sha1') or '-'}",
+            highlight=False,
+        )
+    check = result.verification
+    if check is None:
+        return
+    if check.status == "verified":
+        console.print("  [green]verified[/]: the image matches its acquisition hashes")
+    elif check.status == "no stored hash":
+        console.print(
+            f"  the image stores no acquisition hash; read now md5 {check.md5} sha1 {check.sha1}",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"  [bold red]VERIFICATION FAILED ({check.status})[/]: read md5 {check.md5} "
+            f"sha1 {check.sha1}",
+            highlight=False,
+        )
 
 
 def _summary(result: ScanResult, json_out: bool) -> None:
@@ -121,6 +222,7 @@ def _summary(result: ScanResult, json_out: bool) -> None:
                 "evidence_id": result.evidence.id,
                 "source": result.evidence.source_path,
                 "container_sha256": result.evidence.container_sha256,
+                "image": _image_json(result),
                 "status": result.status,
                 "seconds": result.seconds,
                 "counts": c.as_dict(),
@@ -138,6 +240,7 @@ def _summary(result: ScanResult, json_out: bool) -> None:
     )
     if ev.container_sha256:
         console.print(f"  evidence sha256 {ev.container_sha256}")
+    _print_image(result)
     rate = c.files / result.seconds if result.seconds else 0.0
     console.print(
         f"  {c.files:,} files ({c.images:,} images, {c.bytes / 1e6:,.1f} MB) in "
@@ -150,14 +253,15 @@ def _summary(result: ScanResult, json_out: bool) -> None:
         m = matches[0]
         how = f"exact {m.algorithm}" if m.kind == "exact" else f"PDQ d={m.distance}"
         console.print(
-            f"    {locator}: {m.hit.set_name} cat {m.hit.category or '-'} by {how}", highlight=False
+            f"    {escape(locator)}: {escape(m.hit.set_name)} cat {m.hit.category or '-'} by {how}",
+            highlight=False,
         )
     if len(result.hits) > 50:
         console.print(f"    … `raksha hits --case ...` lists all {len(result.hits)}")
     if result.failures:
         console.print(f"  [yellow]{len(result.failures)} items not fully read:[/]")
         for locator, error in result.failures[:20]:
-            console.print(f"    {locator}: {error}", highlight=False)
+            console.print(f"    {escape(locator)}: {escape(error)}", highlight=False)
 
 
 def hits_command(
@@ -182,8 +286,13 @@ def hits_command(
             else f"PDQ d={hit['distance']}"
         )
         label = f" ({hit['category_label']})" if hit["category_label"] else ""
+        where = ""
+        if hit["allocation"] is not None:
+            where = f" [{hit['allocation']}"
+            where += f", inode {hit['inode']}" if hit["inode"] else ""
+            where += f", byte {hit['data_offset']:,}]" if hit["data_offset"] is not None else "]"
         console.print(
-            f"{hit['source_path']} > {hit['locator']}\n"
+            escape(f"{hit['source_path']} > {hit['locator']}{where}") + "\n"
             f"    {hit['set_name']} category {hit['category'] or '-'}{label} by {how}"
             f"{' ' + hit['variant'] if hit['variant'] else ''}; sha256 {hit['sha256']}",
             highlight=False,
@@ -204,9 +313,22 @@ def evidence_show_command(
         if json_out:
             emit_json(ev)
             continue
-        console.print(f"[bold]{ev['source_path']}[/] ({ev['kind']})", highlight=False)
+        console.print(f"[bold]{escape(ev['source_path'])}[/] ({ev['kind']})", highlight=False)
         if ev["container_sha256"]:
             console.print(f"  sha256 {ev['container_sha256']}")
+        image = ev["image"]
+        if image is not None:
+            console.print(
+                f"  {image['format']} image of {image['media_size']:,} bytes; acquisition md5 "
+                f"{image['acquisition_md5'] or '-'} sha1 {image['acquisition_sha1'] or '-'}; "
+                f"verification: {image['verification'] or 'not run (scan with --verify)'}",
+                highlight=False,
+            )
+            console.print(
+                "  items by allocation: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(image["items_by_allocation"].items())),
+                highlight=False,
+            )
         console.print(
             "  items by type: "
             + ", ".join(f"{k} {v}" for k, v in sorted(ev["items_by_type"].items()))
@@ -221,7 +343,9 @@ def evidence_show_command(
                 highlight=False,
             )
         for e in ev["errors"][:50]:
-            console.print(f"  [yellow]{e['locator']}[/]: {e['error']}", highlight=False)
+            console.print(
+                f"  [yellow]{escape(e['locator'])}[/]: {escape(e['error'])}", highlight=False
+            )
         for s in ev["scans"]:
             console.print(
                 f"  scan #{s['id']} {s['status']} {s['started_at'][:19]}", highlight=False

@@ -95,6 +95,7 @@ class ScanResult:
 
 
 ProgressCallback = Callable[[ScanCounts], None]
+VerifyCallback = Callable[[int, int], None]  # (bytes read, media size)
 
 
 def locator_key(locator: str) -> str:
@@ -144,6 +145,7 @@ class ScanPipeline:
         self.options = options or ScanOptions()
         self.matcher = Matcher(store, index_dir, dihedral=self.options.dihedral)
         self.on_progress = on_progress
+        self.on_verify: VerifyCallback | None = None
         self.counts = ScanCounts()
         self.failures: list[tuple[str, str]] = []
         self.hits: list[tuple[str, list[Match]]] = []
@@ -230,7 +232,15 @@ class ScanPipeline:
         if not self.options.verify:
             return details, None
         logger.info("verifying %s: reading %d bytes", source.path, source.media.size)
-        result = verify_media(source.media, acquired)
+        read = [0]
+        size = source.media.size
+
+        def progress(n: int) -> None:
+            read[0] += n
+            if self.on_verify is not None:
+                self.on_verify(read[0], size)
+
+        result = verify_media(source.media, acquired, progress)
         record_verification(
             self.store, evidence.id, status=result.status, md5=result.md5, sha1=result.sha1
         )

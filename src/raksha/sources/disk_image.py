@@ -76,6 +76,11 @@ class DiskImageSource(BaseSource):
             "segments": [os.path.basename(s) for s in self.media.segments],
             "media_size": self.media.size,
         }
+        try:
+            self._probe()
+        except BaseException:
+            self.media.close()
+            raise
 
     @property
     def segments(self) -> list[str]:
@@ -93,10 +98,33 @@ class DiskImageSource(BaseSource):
 
     # -- the walk ---------------------------------------------------------------------------
 
-    def _walk(self) -> Iterator[SourceItem]:
-        img = MediaImg(self.media)
-        vs = volume_system(img)
+    def _probe(self) -> None:
+        """Read the partition table and open each file system (cheap: headers only)."""
+        self._img = MediaImg(self.media)
+        vs = volume_system(self._img)
+        self.volume_system = vs
+        self.volumes = vs.volumes or [Volume(0, 0, self.media.size, "whole media")]
+        self.file_systems: dict[int, FileSystem | str] = {}
+        found = []
+        for volume in self.volumes:
+            try:
+                fs = FileSystem(self._img, volume.offset)
+            except OSError as exc:
+                self.file_systems[volume.offset] = str(exc).split(") ", 1)[-1].strip()
+                continue
+            self.file_systems[volume.offset] = fs
+            found.append(
+                {"locator": self._volume_locator(volume), "type": fs.kind, "offset": volume.offset}
+            )
         self.summary["volume_system"] = vs.kind
+        self.summary["partitions"] = [
+            {"number": v.number, "offset": v.offset, "length": v.length, "type": v.description}
+            for v in vs.volumes
+        ]
+        self.summary["file_systems"] = found
+
+    def _walk(self) -> Iterator[SourceItem]:
+        vs = self.volume_system
         label = "E01" if self.format == "ewf" else "raw"
         root = SourceItem(
             self.root_locator, self.media.size, None, None, None, None, None, kind="image"
@@ -104,16 +132,15 @@ class DiskImageSource(BaseSource):
         root.note = f"{label} image of {human_size(self.media.size)}"
         if len(self.media.segments) > 1:
             root.note += f" in {len(self.media.segments)} segments"
-        used: list[tuple[int, int]] = []
-        volumes = vs.volumes or [Volume(0, 0, self.media.size, "whole media")]
         root.note += (
             f"; {vs.kind} partition table, {len(vs.volumes)} partitions"
             if vs.volumes
             else "; no partition table"
         )
         yield root
-        for volume in volumes:
-            yield from self._volume(img, volume, used)
+        used: list[tuple[int, int]] = []
+        for volume in self.volumes:
+            yield from self._volume(volume, used)
         if self.carve_free_space:
             yield from self._carve(used)
 
@@ -122,9 +149,7 @@ class DiskImageSource(BaseSource):
             return f"{self.root_locator}{SEPARATOR}volume @ {volume.offset}"
         return f"{self.root_locator}{SEPARATOR}partition {volume.number} @ {volume.offset}"
 
-    def _volume(
-        self, img: Any, volume: Volume, used: list[tuple[int, int]]
-    ) -> Iterator[SourceItem]:
+    def _volume(self, volume: Volume, used: list[tuple[int, int]]) -> Iterator[SourceItem]:
         locator = self._volume_locator(volume)
         item = SourceItem(locator, volume.length, None, None, None, None, None, kind="volume")
         item.offset = volume.offset
@@ -133,18 +158,13 @@ class DiskImageSource(BaseSource):
                 f"the partition ends at byte {volume.offset + volume.length:,}, past the end "
                 f"of the image ({self.media.size:,}): the image is truncated or the table wrong"
             )
-        try:
-            fs = FileSystem(img, volume.offset)
-        except OSError as exc:
-            reason = str(exc).split(") ", 1)[-1].strip()
-            remark = f"no file system recognised ({reason}); its free space is carved"
+        fs = self.file_systems[volume.offset]
+        if isinstance(fs, str):
+            remark = f"no file system recognised ({fs}); its space is carved"
             item.error = "; ".join(p for p in (item.error, remark) if p)
             item.note = volume.description
             yield item
             return
-        self.summary.setdefault("file_systems", []).append(
-            {"locator": locator, "type": fs.kind, "offset": volume.offset}
-        )
         item.note = "; ".join(p for p in (volume.description, f"{fs.kind} file system") if p)
         yield item
         fs_end = volume.offset + max(fs.size, volume.length)

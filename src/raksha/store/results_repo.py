@@ -38,6 +38,10 @@ def iter_hits(
             IT.c.sha256,
             IT.c.pdq,
             IT.c.pdq_quality,
+            IT.c.modified,
+            IT.c.allocation,
+            IT.c.inode,
+            IT.c.data_offset,
             MT.c.set_name,
             MT.c.set_kind,
             MT.c.category,
@@ -58,7 +62,10 @@ def iter_hits(
         query = query.where(MT.c.set_kind == "reference")
     with store.engine.connect() as conn:
         for row in conn.execution_options(yield_per=2000).execute(query).mappings():
-            yield dict(row)
+            hit = dict(row)
+            if hit["modified"] is not None:
+                hit["modified"] = hit["modified"].isoformat()
+            yield hit
 
 
 def evidence_summary(store: Store, case_id: int) -> list[dict[str, Any]]:
@@ -120,6 +127,28 @@ def evidence_summary(store: Store, case_id: int) -> list[dict[str, Any]]:
                     .order_by(scans_table.c.id)
                 )
             ]
+            by_allocation: dict[str, int] = {
+                a: n
+                for a, n in conn.execute(
+                    select(IT.c.allocation, func.count())
+                    .where(IT.c.evidence_id == ev.id, IT.c.allocation.is_not(None))
+                    .group_by(IT.c.allocation)
+                )
+            }
+            image = None
+            if ev.image_format is not None:
+                image = {
+                    "format": ev.image_format,
+                    "media_size": ev.media_size,
+                    "acquisition_md5": ev.acquisition_md5,
+                    "acquisition_sha1": ev.acquisition_sha1,
+                    "verification": ev.verification,
+                    "verified_md5": ev.verified_md5,
+                    "verified_sha1": ev.verified_sha1,
+                    "verified_at": ev.verified_at.isoformat() if ev.verified_at else None,
+                    "details": ev.details,
+                    "items_by_allocation": by_allocation,
+                }
             out.append(
                 {
                     "case": case_name,
@@ -131,6 +160,7 @@ def evidence_summary(store: Store, case_id: int) -> list[dict[str, Any]]:
                     "added_at": ev.added_at.isoformat(),
                     "items_by_type": by_type,
                     "items_by_status": by_status,
+                    "image": image,
                     "hits": hits,
                     "errors": errors,
                     "scans": scans,
