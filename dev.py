@@ -5,6 +5,10 @@
     python3 dev.py test    install into .venv (with test tools) and run ruff, mypy, pytest
 
 The virtual environment is made once and re-installed only when pyproject.toml changes.
+The disk-image tests build real images with Debian's tools (dosfstools, mtools, e2fsprogs,
+fdisk, ntfs-3g, exfatprogs, genisoimage, ewf-tools); `test` installs the missing ones with
+apt-get when run as root, and otherwise says which tests will be skipped
+(CI sets RAKSHA_TEST_REQUIRE_DISK_TOOLS=1, which makes a missing tool a failure).
 The PostgreSQL tests run against RAKSHA_TEST_POSTGRES_URL, or against
 postgresql://postgres@127.0.0.1:5432 when a server answers there; otherwise they are
 skipped with a note (CI sets RAKSHA_TEST_REQUIRE_POSTGRES=1, which makes that a failure).
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +30,19 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+#: Programs the disk-image tests run, and the Debian package of each.
+DISK_TOOLS = {
+    "mkfs.fat": "dosfstools",
+    "mcopy": "mtools",
+    "mke2fs": "e2fsprogs",
+    "debugfs": "e2fsprogs",
+    "sfdisk": "fdisk",
+    "mkntfs": "ntfs-3g",
+    "ntfscp": "ntfs-3g",
+    "mkfs.exfat": "exfatprogs",
+    "genisoimage": "genisoimage",
+    "ewfacquire": "ewf-tools",
+}
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
@@ -59,6 +77,24 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(digest)
 
 
+def ensure_disk_tools() -> None:
+    """Install the Debian packages the disk-image tests need, when missing and possible."""
+    missing = sorted({pkg for tool, pkg in DISK_TOOLS.items() if shutil.which(tool) is None})
+    if not missing:
+        return
+    can_install = shutil.which("apt-get") is not None and hasattr(os, "geteuid")
+    if not can_install or os.geteuid() != 0:
+        print(
+            f"disk image tools missing ({', '.join(missing)}): install them with "
+            "`sudo apt-get install " + " ".join(missing) + "`; their tests will be skipped",
+            flush=True,
+        )
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run("apt-get", "update", "-qq", env=env)
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
 def postgres_url() -> str | None:
     url = os.environ.get("RAKSHA_TEST_POSTGRES_URL")
     if url:
@@ -77,6 +113,7 @@ def demo(args: list[str]) -> None:
 
 def test(args: list[str]) -> None:
     ensure_venv("test")
+    ensure_disk_tools()
     env = dict(os.environ)
     url = postgres_url()
     if url:

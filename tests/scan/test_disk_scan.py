@@ -250,3 +250,35 @@ def test_killed_disk_image_scan_resumes_without_loss_or_duplicates(
         ).scalar_one()
     assert total == distinct
     assert files == FILES
+
+
+def test_phone_extraction_folder_keeps_file_names_for_chat_linking(
+    store: Store, tmp_path: Path
+) -> None:
+    """An Android extraction delivered as a folder tree scans as a folder: the WhatsApp
+    media names (IMG-YYYYMMDD-WA0001.jpg) stay in the locators, ready to link to chats."""
+    sdcard = tmp_path / "sdcard"
+    media = sdcard / "WhatsApp" / "Media"
+    names = {
+        media / "WhatsApp Images" / "IMG-20191012-WA0001.jpg": b.jpeg(501),
+        media / "WhatsApp Images" / "Sent" / "IMG-20191013-WA0002.jpg": b.jpeg(600),
+        media / "WhatsApp Video" / "VID-20191012-WA0003.mp4": b"\x00\x00\x00\x18ftypmp42",
+        sdcard / "DCIM" / "Camera" / "IMG_20191010_101010.jpg": b.jpeg(502),
+        sdcard / "Telegram" / "Telegram Images" / "123_456.jpg": b.jpeg(601),
+    }
+    for path, data in names.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    refs = _reference_set(tmp_path / "refs.txt", [501, 502])
+    import_hashset(store, refs, name="ref")
+    create_case(store, "c1")
+    result = _scan(store, tmp_path, sdcard)
+    assert result.evidence.kind == "folder"
+    assert {loc for loc, _ in result.hits} == {
+        "sdcard > WhatsApp/Media/WhatsApp Images/IMG-20191012-WA0001.jpg",
+        "sdcard > DCIM/Camera/IMG_20191010_101010.jpg",
+    }
+    with store.engine.connect() as conn:
+        stored = set(conn.execute(select(items_table.c.locator)).scalars())
+    expected = {f"sdcard > {p.relative_to(sdcard).as_posix()}" for p in names}
+    assert expected <= stored
