@@ -120,6 +120,26 @@ def test_e01_acquisition_hashes_recorded_and_verified(
     assert result.counts.hits == 4
 
 
+def test_raw_image_verify_records_the_hashes_read(
+    store: Store, tmp_path: Path, seized: tuple[Path, Path, Path]
+) -> None:
+    image, _, _ = seized
+    create_case(store, "c1")
+    result = _scan(store, tmp_path, image, verify=True)
+    assert result.verification is not None
+    assert result.verification.status == "no stored hash"
+    digests = digest_bytes(image.read_bytes())
+    with store.engine.connect() as conn:
+        ev = conn.execute(select(evidence_table)).one()
+    assert (ev.verification, ev.verified_md5, ev.verified_sha1) == (
+        "no stored hash",
+        digests.md5,
+        digests.sha1,
+    )
+    assert ev.container_sha256 == digests.sha256
+    assert ev.acquisition_md5 is None
+
+
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict[str, Any]], str]:
     code = main(list(args))
     out, err = capsys.readouterr()
