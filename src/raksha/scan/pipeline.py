@@ -48,6 +48,8 @@ from raksha.store.scan_writer import ItemRow, MatchRow, ScanWriter
 logger = logging.getLogger(__name__)
 
 IMAGE_TYPES = frozenset({"jpeg", "png", "gif", "webp", "bmp", "tiff", "heic"})
+#: Items that stand for a whole disk or partition: their size is not bytes of content.
+CONTAINER_KINDS = frozenset({"image", "volume"})
 
 
 @dataclass(slots=True)
@@ -474,7 +476,8 @@ class ScanPipeline:
         item = p.item
         c = self.counts
         c.files += 1
-        c.bytes += item.size or 0
+        if item.kind not in CONTAINER_KINDS:
+            c.bytes += item.size or 0
         row = ItemRow(
             locator=p.locator,
             locator_key=locator_key(p.locator),
