@@ -41,7 +41,14 @@ from raksha.sources.base import (
 from raksha.sources.carving import MAX_CARVE, carve, free_ranges
 from raksha.sources.image_media import AcquisitionInfo, EwfMedia, Media, open_media
 from raksha.sources.magic import sniff_archive
-from raksha.sources.tsk_fs import FileSystem, FsEntry, MediaImg, Volume, volume_system
+from raksha.sources.tsk_fs import (
+    FileSystem,
+    FsEntry,
+    MediaImg,
+    Volume,
+    tsk_reason,
+    volume_system,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +117,7 @@ class DiskImageSource(BaseSource):
             try:
                 fs = FileSystem(self._img, volume.offset)
             except OSError as exc:
-                self.file_systems[volume.offset] = str(exc).split(") ", 1)[-1].strip()
+                self.file_systems[volume.offset] = tsk_reason(exc)
                 continue
             self.file_systems[volume.offset] = fs
             found.append(

@@ -90,7 +90,7 @@ def volume_system(img: Any) -> VolumeSystem:
     try:
         vs = pytsk3.Volume_Info(img)
     except OSError as exc:
-        return VolumeSystem(None, [], _tsk_reason(exc))
+        return VolumeSystem(None, [], tsk_reason(exc))
     block = int(vs.info.block_size) or SECTOR
     volumes: list[Volume] = []
     for part in vs:
@@ -103,7 +103,7 @@ def volume_system(img: Any) -> VolumeSystem:
     return VolumeSystem(_VS_NAMES.get(vs.info.vstype, str(vs.info.vstype)), volumes)
 
 
-def _tsk_reason(exc: BaseException) -> str:
+def tsk_reason(exc: BaseException) -> str:
     """TSK's message without the C++ source position it starts with."""
     text = str(exc).strip()
     if ") " in text and text.startswith(("FS_Info", "Volume_Info", "Img_Info", "File")):
@@ -156,7 +156,7 @@ class FileSystem:
         try:
             root = self._fs.open_dir(path="/")
         except OSError as exc:
-            yield self._broken("/", "directory", f"root directory unreadable: {_tsk_reason(exc)}")
+            yield self._broken("/", "directory", f"root directory unreadable: {tsk_reason(exc)}")
             return
         seen: set[int] = {int(self._fs.info.root_inum)}
         yield from self._directory(root, "/", 0, seen)
@@ -176,7 +176,7 @@ class FileSystem:
                 children.append((bytes(name), f))
         except OSError as exc:
             yield self._broken(
-                prefix, "directory", f"directory listing damaged: {_tsk_reason(exc)}"
+                prefix, "directory", f"directory listing damaged: {tsk_reason(exc)}"
             )
         children.sort(key=lambda pair: pair[0])
         for raw_name, f in children:
@@ -208,7 +208,7 @@ class FileSystem:
             try:
                 sub = f.as_directory()
             except OSError as exc:
-                entry.error = f"directory unreadable: {_tsk_reason(exc)}"
+                entry.error = f"directory unreadable: {tsk_reason(exc)}"
                 continue
             yield from self._directory(sub, path + "/", depth + 1, seen)
 
@@ -272,5 +272,5 @@ class FileSystem:
         try:
             data: bytes = entry.handle.read_random(offset, size)
         except OSError as exc:
-            raise OSError(_tsk_reason(exc)) from exc
+            raise OSError(tsk_reason(exc)) from exc
         return data
