@@ -154,9 +154,8 @@ def _fat_cluster(raw: bytes, offset: int) -> int:
     return (offset - data_start) // (spc * bps) + 2
 
 
-def ext_volume(path: Path, files: dict[str, bytes], *, size_mib: int = 16) -> Volume:
-    """An ext4 volume populated from a folder by ``mke2fs -d`` (no mount)."""
-    require("mke2fs", "debugfs")
+def _staged_tree(path: Path, files: dict[str, bytes]) -> tuple[Path, Volume]:
+    """``files`` written into a folder beside ``path``, for tools that build from a folder."""
     root = path.parent / f"{path.name}.root"
     volume = Volume(path)
     for name, data in files.items():
@@ -164,6 +163,13 @@ def ext_volume(path: Path, files: dict[str, bytes], *, size_mib: int = 16) -> Vo
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         volume.files.append(Planted(name, data))
+    return root, volume
+
+
+def ext_volume(path: Path, files: dict[str, bytes], *, size_mib: int = 16) -> Volume:
+    """An ext4 volume populated from a folder by ``mke2fs -d`` (no mount)."""
+    require("mke2fs", "debugfs")
+    root, volume = _staged_tree(path, files)
     run("truncate", "-s", f"{size_mib}M", path)
     run("mke2fs", "-q", "-F", "-t", "ext4", "-d", root, path)
     shutil.rmtree(root)
@@ -198,13 +204,7 @@ def ntfs_volume(path: Path, files: dict[str, bytes], *, size_mib: int = 16) -> V
 def iso_volume(path: Path, files: dict[str, bytes]) -> Volume:
     """An ISO 9660 image (Rock Ridge names) built from a folder by ``genisoimage``."""
     require("genisoimage")
-    root = path.parent / f"{path.name}.root"
-    volume = Volume(path)
-    for name, data in files.items():
-        target = root / name.strip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        volume.files.append(Planted(name, data))
+    root, volume = _staged_tree(path, files)
     run("genisoimage", "-quiet", "-R", "-o", path, root)
     shutil.rmtree(root)
     return volume
