@@ -175,9 +175,7 @@ class FileSystem:
                     continue
                 children.append((bytes(name), f))
         except OSError as exc:
-            yield self._broken(
-                prefix, "directory", f"directory listing damaged: {tsk_reason(exc)}"
-            )
+            yield self._broken(prefix, "directory", f"directory listing damaged: {tsk_reason(exc)}")
         children.sort(key=lambda pair: pair[0])
         for raw_name, f in children:
             name = raw_name.decode("utf-8", "surrogateescape")
