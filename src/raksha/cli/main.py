@@ -13,7 +13,15 @@ import sys
 import typer
 
 from raksha import __version__
-from raksha.cli import case_cmd, demo_cmd, hashset_cmd, index_cmd, match_cmd, scan_cmd
+from raksha.cli import (
+    case_cmd,
+    chat_cmd,
+    demo_cmd,
+    hashset_cmd,
+    index_cmd,
+    match_cmd,
+    scan_cmd,
+)
 from raksha.cli.context import err_console, reset_context
 from raksha.errors import RakshaError
 
@@ -39,6 +47,9 @@ app.add_typer(case_cmd.app, name="case")
 app.add_typer(scan_cmd.evidence_app, name="evidence")
 app.command("scan")(scan_cmd.scan_command)
 app.command("hits")(scan_cmd.hits_command)
+app.command("groups")(chat_cmd.groups_command)
+app.command("accounts")(chat_cmd.accounts_command)
+app.command("sightings")(chat_cmd.sightings_command)
 app.command("hash")(match_cmd.hash_command)
 app.command("match")(match_cmd.match_command)
 app.command("demo")(demo_cmd.demo_command)

@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
-from raksha.cli.context import app_context, console, emit_json, err_console
+from raksha.chats.detect import ReaderOptions, detect_export
+from raksha.chats.identity import DEFAULT_REGION
+from raksha.cli.chat_cmd import print_ingest
+from raksha.cli.context import app_context, console, emit_json
+from raksha.cli.progress import scan_progress
+from raksha.services.ingest import ingest_export
 from raksha.errors import EvidenceIntegrityError, NotFoundError
-from raksha.scan.pipeline import ScanCounts, ScanOptions, ScanPipeline, ScanResult
+from raksha.scan.pipeline import ScanOptions, ScanPipeline, ScanResult
 from raksha.sources.base import SourceLimits
 from raksha.store.results_repo import evidence_summary, iter_hits
 from raksha.store.scan_repo import get_case
 
 logger = logging.getLogger(__name__)
-LOG_EVERY_SECONDS = 10.0
 
 evidence_app = typer.Typer(help="What scanned evidence held.", no_args_is_help=True)
 
@@ -60,6 +55,22 @@ def scan_command(
         "--carve/--no-carve",
         help="Disk images: carve JPEG and PNG pictures from unallocated space.",
     ),
+    kind: str = typer.Option(
+        "auto",
+        "--kind",
+        help="What the evidence is: auto (by content), files (never read chats), "
+        "telegram, whatsapp or messenger (a chat export).",
+    ),
+    region: str = typer.Option(
+        DEFAULT_REGION,
+        "--region",
+        help="Chat exports: country for phone numbers written without a country code.",
+    ),
+    tz: str = typer.Option(
+        "Asia/Kolkata",
+        "--tz",
+        help="Chat exports: time zone of times written without one (WhatsApp, old Telegram).",
+    ),
     json_out: bool = typer.Option(
         False, "--json", help="JSON lines: progress events, then the summary."
     ),
@@ -77,6 +88,12 @@ def scan_command(
     files the file system still describes, and pictures carved from unallocated space.
     Each item's locator says where it lay: `laptop.E01 > partition 2 @ 1048576 >
     /Users/x/a.jpg`, or `laptop.E01 > [carved jpeg @ 73400320]`.
+
+    Chat exports (Telegram Desktop JSON, WhatsApp "Export chat" as folder or zip,
+    Facebook Messenger downloads) are recognised by content: their files are scanned,
+    then every chat, account, membership and message is stored, and each post whose
+    media matched a reference set is listed as a sighting (who, where, when). A later
+    export of the same chat adds only what is new.
     """
     if not source.exists():
         raise NotFoundError(f"{source} does not exist")
@@ -88,68 +105,24 @@ def scan_command(
         verify=verify,
         carve=carve,
     )
-    last_log = [time.monotonic()]
-
-    def log_line(c: ScanCounts) -> None:
-        now = time.monotonic()
-        if now - last_log[0] < LOG_EVERY_SECONDS:
-            return
-        last_log[0] = now
-        if json_out:
-            emit_json({"event": "progress", **c.as_dict()})
-        else:
-            err_console.print(
-                f"{c.files:,} files, {c.bytes / 1e6:,.0f} MB, {c.hits} hits, {c.failed} failed",
-                highlight=False,
+    chosen = None if kind == "auto" else kind
+    export = None
+    if kind != "files":
+        export = detect_export(source, chosen, ReaderOptions(region=region, tz=tz))
+    with scan_progress(json_out) as (on_progress, on_verify):
+        if export is not None:
+            ingested = ingest_export(
+                ctx.store, ctx.index_dir, case, export, options, on_progress=on_progress
             )
-
-    if not json_out and err_console.is_terminal:
-        with Progress(
-            TextColumn("[bold]scanning[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            DownloadColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            TextColumn("[red]{task.fields[hits]} hits"),
-            console=err_console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("scan", total=None, rate="", hits=0)
-            started = time.monotonic()
-
-            def bar(c: ScanCounts) -> None:
-                rate = c.files / max(time.monotonic() - started, 1e-6)
-                progress.update(
-                    task,
-                    completed=c.files + c.already_stored,
-                    total=c.total_files,
-                    rate=f"{rate:,.0f} files/s",
-                    hits=c.hits,
-                )
-
-            def verifying(done: int, total: int) -> None:
-                share = done / total if total else 1.0
-                progress.update(task, rate=f"verifying the image: {share:.0%}")
-
-            pipeline = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=bar)
-            pipeline.on_verify = verifying
+            result = ingested.scan
+        else:
+            ingested = None
+            pipeline = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=on_progress)
+            pipeline.on_verify = on_verify
             result = pipeline.run(case, source)
-    else:
-
-        def verify_line(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - last_log[0] >= LOG_EVERY_SECONDS or done == total:
-                last_log[0] = now
-                if json_out:
-                    emit_json({"event": "verify", "bytes_read": done, "total_bytes": total})
-                else:
-                    err_console.print(f"verifying: {done / 1e6:,.0f} of {total / 1e6:,.0f} MB")
-
-        pipeline = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=log_line)
-        pipeline.on_verify = verify_line
-        result = pipeline.run(case, source)
     _summary(result, json_out)
+    if ingested is not None:
+        print_ingest(ingested, json_out)
     check = result.verification
     if check is not None and check.status in ("mismatch", "unreadable"):
         raise EvidenceIntegrityError(

@@ -10,7 +10,6 @@ by locator, nothing is hashed twice or stored twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -24,6 +23,7 @@ from sqlalchemy import select
 
 from raksha.hashes import MD5, SHA1, SHA256
 from raksha.hashing.crypto import digest_files
+from raksha.locators import chain_locator, locator_key
 from raksha.matching.matcher import Match, Matcher, Query
 from raksha.scan.executors import BatchExecutor, make_executor
 from raksha.scan.work import DigestResult, PdqResult, WorkItem, digest_batch, pdq_batch
@@ -98,17 +98,6 @@ class ScanResult:
 
 ProgressCallback = Callable[[ScanCounts], None]
 VerifyCallback = Callable[[int, int], None]  # (bytes read, media size)
-
-
-def locator_key(locator: str) -> str:
-    return hashlib.sha256(locator.encode("utf-8")).hexdigest()
-
-
-def chain_locator(root: str, locator: str) -> str:
-    """Every stored locator starts with the evidence's own name (``phone > DCIM/a.jpg``)."""
-    if locator == root or locator.startswith(root + " > "):
-        return locator
-    return f"{root} > {locator}"
 
 
 def estimate_folder(path: Path) -> tuple[int, int]:

@@ -337,3 +337,8 @@ evidence_table = cast(Table, Evidence.__table__)
 scans_table = cast(Table, Scan.__table__)
 items_table = cast(Table, Item.__table__)
 item_matches_table = cast(Table, ItemMatch.__table__)
+
+
+# The chat, referral and tip tables live in their own module; importing it here puts them
+# in Base.metadata wherever the models are used (migrations, the schema test).
+from raksha.store import chat_models as _chat_models  # noqa: E402, F401
