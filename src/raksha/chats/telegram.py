@@ -70,11 +70,16 @@ _CHAT_PREFIXES = ("chats.list.item", "left_chats.list.item")
 
 
 def find_result(tree: ExportTree) -> str | None:
-    """The ``result.json`` of an export: at the root, or one folder down."""
+    """The ``result.json`` of an export: at the root, or in the one folder that holds
+    everything (a zip of ``ChatExport_2026-10-01/``)."""
     if tree.exists(RESULT):
         return RESULT
-    candidates = [n for n in tree.names() if n.endswith("/" + RESULT) and n.count("/") == 1]
-    return candidates[0] if len(candidates) == 1 else None
+    names = tree.names()
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1 and all("/" in n for n in names):
+        nested = f"{tops.pop()}/{RESULT}"
+        return nested if tree.exists(nested) else None
+    return None
 
 
 def looks_like_telegram(head: bytes) -> bool:

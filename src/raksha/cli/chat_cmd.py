@@ -57,7 +57,7 @@ def print_ingest(result: IngestResult, json_out: bool) -> None:
     if result.new_sightings:
         console.print(f"  [bold red]{len(result.new_sightings)} new sightings[/]:")
         for s in result.new_sightings[:50]:
-            console.print("    " + escape(sighting_line(s)), highlight=False)
+            console.print("    " + escape(sighting_line(s)), highlight=False, soft_wrap=True)
     else:
         console.print("  no new sightings")
     for where, reason in result.problems[:20]:
@@ -80,6 +80,7 @@ def groups_command(
             f"{f' of {size:,}' if size else ''}; [red]{c['sightings']:,} sightings of "
             f"{c['known_items']:,} known items[/]",
             highlight=False,
+            soft_wrap=True,
         )
     if not chats and not json_out:
         console.print("no chats ingested yet: `raksha scan EXPORT --case NAME`")
@@ -103,6 +104,7 @@ def accounts_command(
             f"{a['groups']} groups, {a['messages']:,} messages, "
             f"[red]{a['sightings']:,} sightings of {a['known_items']:,} known items[/]",
             highlight=False,
+            soft_wrap=True,
         )
     if not accounts and not json_out:
         console.print("no accounts seen yet")
@@ -127,6 +129,6 @@ def sightings_command(
         if json_out:
             emit_json(s)
         else:
-            console.print(escape(sighting_line(s)), highlight=False)
+            console.print(escape(sighting_line(s)), highlight=False, soft_wrap=True)
     if count == 0 and not json_out:
         console.print("no sightings")

@@ -21,6 +21,8 @@ from raksha.cli import (
     index_cmd,
     match_cmd,
     scan_cmd,
+    tip_cmd,
+    watch_cmd,
 )
 from raksha.cli.context import err_console, reset_context
 from raksha.errors import RakshaError
@@ -45,6 +47,8 @@ app.add_typer(hashset_cmd.app, name="hashset")
 app.add_typer(index_cmd.app, name="index")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(scan_cmd.evidence_app, name="evidence")
+app.add_typer(tip_cmd.app, name="tip")
+app.add_typer(watch_cmd.app, name="watch")
 app.command("scan")(scan_cmd.scan_command)
 app.command("hits")(scan_cmd.hits_command)
 app.command("groups")(chat_cmd.groups_command)

@@ -13,9 +13,9 @@ from raksha.chats.identity import DEFAULT_REGION
 from raksha.cli.chat_cmd import print_ingest
 from raksha.cli.context import app_context, console, emit_json
 from raksha.cli.progress import scan_progress
-from raksha.services.ingest import ingest_export
 from raksha.errors import EvidenceIntegrityError, NotFoundError
 from raksha.scan.pipeline import ScanOptions, ScanPipeline, ScanResult
+from raksha.services.ingest import ingest_export
 from raksha.sources.base import SourceLimits
 from raksha.store.results_repo import evidence_summary, iter_hits
 from raksha.store.scan_repo import get_case

@@ -342,3 +342,4 @@ item_matches_table = cast(Table, ItemMatch.__table__)
 # The chat, referral and tip tables live in their own module; importing it here puts them
 # in Base.metadata wherever the models are used (migrations, the schema test).
 from raksha.store import chat_models as _chat_models  # noqa: E402, F401
+from raksha.store import intel_models as _intel_models  # noqa: E402, F401
