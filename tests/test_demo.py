@@ -21,3 +21,13 @@ def test_demo_finds_every_planted_copy(tmp_path: Path) -> None:
     assert outcome.missed == [] and outcome.false_hits == []
     assert len(outcome.found) == known
     assert all(scan.status == "completed" for scan in outcome.scans)
+    # The watched channel: 2 known posts in week 1, only the 1 new one in week 2; the
+    # WhatsApp group: 2, each with who posted it.
+    assert [(label, len(s)) for label, s in outcome.sightings] == [
+        ("Telegram export 2026-10-07", 2),
+        ("Telegram export 2026-10-14", 1),
+        ("WhatsApp export", 2),
+    ]
+    whatsapp = outcome.sightings[2][1]
+    assert {s["account"] for s in whatsapp} == {"+919847001002", "+919847001003"}
+    assert all(s["chat"] == "Demo Group Beta" and s["sent_at"] for s in whatsapp)

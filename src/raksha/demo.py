@@ -6,6 +6,10 @@ some pictures, plants exact and altered copies of them among unrelated pictures 
 files in a "seized phone" folder and in a platform's zip export (with a zip nested inside),
 imports the set, scans both into a case and checks its own result: every planted copy must
 be found and nothing unrelated flagged.
+
+Then the chat side: a Telegram channel is watched through its weekly exports (the second
+week's run reports only the new posts) and a WhatsApp group's export is ingested; posts
+carrying known pictures are *sightings*, printed with who posted them, where and when.
 """
 
 from __future__ import annotations
@@ -16,20 +20,26 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
+from raksha.chats.detect import detect_export
 from raksha.hashing.crypto import digest_bytes
 from raksha.hashing.pdq import pdq_from_bytes
 from raksha.hashsets.records import ReferenceRecord
 from raksha.hashsets.writers import write_vics_json
 from raksha.scan.pipeline import ScanOptions, ScanPipeline, ScanResult
 from raksha.services.hashsets import import_hashset
+from raksha.services.ingest import ingest_export
+from raksha.services.watch import add_watch, run_watches
 from raksha.settings import Settings
 from raksha.store.db import Store
 from raksha.store.scan_repo import create_case
 from raksha.synthetic import images as synth
+from raksha.synthetic.chat_exports import TelegramChannel, WhatsAppGroup
 
 #: Alterations planted as copies of known pictures: name -> (what it is, how it is made).
 Alteration = Callable[[Image.Image], bytes]
@@ -64,10 +74,17 @@ class DemoOutcome:
     found: dict[str, list[str]] = field(default_factory=dict)  # locator -> explanations
     missed: list[Planted] = field(default_factory=list)
     false_hits: list[str] = field(default_factory=list)
+    # Chat side: (what was ingested, its new sightings), and how many each should have.
+    sightings: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    expected_sightings: list[int] = field(default_factory=list)
+
+    @property
+    def chats_ok(self) -> bool:
+        return [len(s) for _, s in self.sightings] == self.expected_sightings
 
     @property
     def ok(self) -> bool:
-        return not self.missed and not self.false_hits
+        return not self.missed and not self.false_hits and self.chats_ok
 
 
 def _nested_zip(members: dict[str, bytes]) -> bytes:
@@ -80,8 +97,9 @@ def _nested_zip(members: dict[str, bytes]) -> bytes:
 
 def build_evidence(
     root: Path, *, known: int, unrelated: int, seed: int = 2019
-) -> tuple[list[ReferenceRecord], list[Planted], list[Path]]:
-    """Generate pictures; return reference records, planted copies and evidence paths."""
+) -> tuple[list[ReferenceRecord], list[Planted], list[Path], list[bytes]]:
+    """Generate pictures; return reference records, planted copies, evidence paths, and
+    the original bytes of every known picture (the chats post some of them)."""
     rng = random.Random(seed)
     phone = root / "evidence" / "seized-phone"
     camera = phone / "DCIM" / "Camera"
@@ -92,11 +110,13 @@ def build_evidence(
     nested_members: dict[str, bytes] = {}
     records: list[ReferenceRecord] = []
     planted: list[Planted] = []
+    originals: list[bytes] = []
     names = list(ALTERATIONS)
     for i in range(known):
         w, h = rng.choice([(800, 600), (1024, 768), (1280, 960), (640, 480)])
         image = synth.photo_like(seed * 1000 + i, w, h)
         original = synth.jpeg_bytes(image, quality=90)
+        originals.append(original)
         digests = digest_bytes(original)
         key = f"DEMO-{i:04d}"
         records.append(
@@ -138,7 +158,82 @@ def build_evidence(
     export_members["attachments/older.zip"] = _nested_zip(nested_members)
     export = root / "evidence" / "platform-export.zip"
     export.write_bytes(_nested_zip(export_members))
-    return records, planted, [phone, export]
+    return records, planted, [phone, export], originals
+
+
+WEEK_1 = datetime(2026, 10, 7, 18, 30, tzinfo=UTC)
+WEEK_2 = WEEK_1 + timedelta(days=7)
+
+
+def build_chats(known: list[bytes], seed: int = 2019) -> tuple[TelegramChannel, WhatsAppGroup]:
+    """A channel posting known pictures across two weeks, and a WhatsApp group."""
+    start = WEEK_1 - timedelta(days=6)
+    other = [
+        synth.jpeg_bytes(synth.photo_like(seed * 31 + k, 640, 480), quality=85) for k in range(4)
+    ]
+    channel = TelegramChannel("Demo Channel Alpha", 1700000042)
+    channel.post(start, "welcome", ("photo_1@01-10-2026.jpg", other[0]))
+    channel.post(start + timedelta(days=1), "", ("photo_2@02-10-2026.jpg", known[0]))
+    channel.post(start + timedelta(days=2), "new", ("photo_3@03-10-2026.jpg", other[1]))
+    channel.post(start + timedelta(days=3), "", ("photo_4@04-10-2026.jpg", known[1]))
+    channel.post(WEEK_1 + timedelta(days=2), "", ("photo_5@09-10-2026.jpg", known[2]))
+    channel.post(
+        WEEK_1 + timedelta(days=3),
+        "fwd",
+        ("photo_6@10-10-2026.jpg", other[2]),
+        forwarded_from="Another Demo Channel",
+    )
+    group = WhatsAppGroup("Demo Group Beta")
+    at = WEEK_1 - timedelta(days=3)
+    group.system(
+        at,
+        "Messages and calls are end-to-end encrypted. No one outside of this chat can read them.",
+    )
+    group.system(at, '+91 98470 01001 created group "Demo Group Beta"')
+    group.system(
+        at + timedelta(minutes=1), "+91 98470 01001 added +91 98470 01002 and +91 98470 01003"
+    )
+    group.message(at + timedelta(minutes=5), "+91 98470 01002", "see you at 5")
+    group.message(
+        at + timedelta(minutes=9), "+91 98470 01002", "", ("IMG-20261004-WA0001.jpg", known[3])
+    )
+    group.message(
+        at + timedelta(minutes=12), "+91 98470 01003", "ok", ("IMG-20261004-WA0002.jpg", other[3])
+    )
+    group.message(
+        at + timedelta(minutes=15), "+91 98470 01003", "", ("IMG-20261004-WA0003.jpg", known[1])
+    )
+    return channel, group
+
+
+def _chat_side(
+    store: Store,
+    root: Path,
+    index_dir: Path,
+    known: list[bytes],
+    options: ScanOptions,
+    outcome: DemoOutcome,
+    report: Callable[[str], None],
+) -> None:
+    """Watch the channel's drop folder through two weekly exports; ingest the group."""
+    channel, group = build_chats(known)
+    drop = root / "evidence" / "watched" / "demo-channel-alpha"
+    channel.export(drop / "2026-10-07", WEEK_1)
+    add_watch(store, "demo-channel-alpha", drop, CASE)
+    for week, until in (("2026-10-07", WEEK_1), ("2026-10-14", WEEK_2)):
+        channel.export(drop / week, until)
+        report(f"watch run: Telegram channel export of {week} …")
+        for run in run_watches(store, index_dir, options=options):
+            if run.result is not None:
+                outcome.sightings.append((f"Telegram export {week}", run.result.new_sightings))
+    outcome.expected_sightings += [2, 1]
+    folder = group.export(root / "evidence" / "WhatsApp Chat with Demo Group Beta")
+    report("ingesting the WhatsApp group export …")
+    export = detect_export(folder)
+    if export is not None:
+        result = ingest_export(store, index_dir, CASE, export, options)
+        outcome.sightings.append(("WhatsApp export", result.new_sightings))
+    outcome.expected_sightings.append(2)
 
 
 def run_demo(
@@ -154,7 +249,7 @@ def run_demo(
         shutil.rmtree(root)
     root.mkdir(parents=True)
     report(f"generating {known} known and {unrelated} unrelated synthetic pictures in {root}")
-    records, planted, sources = build_evidence(root, known=known, unrelated=unrelated)
+    records, planted, sources, originals = build_evidence(root, known=known, unrelated=unrelated)
     set_file = root / "reference" / "demo-vics-2.0.json"
     set_file.parent.mkdir(parents=True)
     with set_file.open("wb") as out:
@@ -171,11 +266,12 @@ def run_demo(
             f"{imported.added} hashes ({imported.format_name}, scheme {imported.category_scheme})"
         )
         create_case(store, CASE, "synthetic demo case")
+        options = ScanOptions(workers=workers, dihedral=True)
         for source in sources:
             report(f"scanning {source.name} …")
-            options = ScanOptions(workers=workers, dihedral=True)
             pipeline = ScanPipeline(store, home / "index", options)
             outcome.scans.append(pipeline.run(CASE, source))
+        _chat_side(store, root, home / "index", originals, options, outcome, report)
     finally:
         store.close()
     expected = {p.locator: p for p in planted}

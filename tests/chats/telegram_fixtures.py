@@ -99,9 +99,12 @@ def write_single(folder: Path, chat: ChatBuilder) -> Path:
     return folder
 
 
-def write_full(folder: Path, chats: list[ChatBuilder], left: list[ChatBuilder] = ()) -> Path:  # type: ignore[assignment]
+def write_full(
+    folder: Path, chats: list[ChatBuilder], left: list[ChatBuilder] | None = None
+) -> Path:
     """A full export: personal information, contacts, chats and left chats."""
     folder.mkdir(parents=True, exist_ok=True)
+    left = left or []
     for chat in [*chats, *left]:
         for rel, data in chat.files.items():
             target = folder / "chats" / f"chat_{chat.id}" / rel
@@ -122,8 +125,8 @@ def _relocated(chat: ChatBuilder) -> dict[str, Any]:
     """In a full export media paths are relative to the root: chats/chat_ID/photos/..."""
     out = chat.as_json()
     messages = []
-    for m in chat.messages:
-        m = dict(m)
+    for original in chat.messages:
+        m = dict(original)
         for key in ("photo", "file"):
             if isinstance(m.get(key), str) and not m[key].startswith("("):
                 m[key] = f"chats/chat_{chat.id}/{m[key]}"

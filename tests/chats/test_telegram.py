@@ -130,7 +130,7 @@ def test_bad_records_are_problems_and_reading_goes_on(tmp_path: Path) -> None:
     events = _events(export)
     texts = [e.text for e in events if isinstance(e, ChatMessage)]
     assert texts == ["fine", "", "still read"]
-    escaped = [e for e in events if isinstance(e, ChatMessage) and e.media][0]
+    escaped = next(e for e in events if isinstance(e, ChatMessage) and e.media)
     assert escaped.media[0].path is None and "outside the export" in (
         escaped.media[0].missing or ""
     )

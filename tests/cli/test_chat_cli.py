@@ -108,10 +108,10 @@ def test_tips_get_a_follow_up_number_and_a_status(env_for: Settings, capsys) -> 
     assert out[0]["kind"] == "phone" and out[0]["value"] == "+919847012345"
     code, out, _ = run(capsys, "tip", "add", "@some_user", "--json")
     assert out[0]["kind"] == "username" and out[0]["value"] == "some_user"
-    code, _, text = run(capsys, "tip", "add")
+    code, _, _ = run(capsys, "tip", "add")
     assert code == 2
     assert run(capsys, "tip", "status", follow_up, "triaged", "--note", "checked")[0] == 0
     code, out, _ = run(capsys, "tip", "list", "--status", "triaged", "--json")
     assert [t["follow_up"] for t in out] == [follow_up]
-    code, _, text = run(capsys, "tip", "status", "T-2026-NOSUCH00", "closed")
+    code, _, _ = run(capsys, "tip", "status", "T-2026-NOSUCH00", "closed")
     assert code == 3

@@ -54,9 +54,9 @@ def test_scan_hits_and_evidence_show(env_for: Settings, tmp_path: Path, capsys) 
 def test_scan_reports_progress_without_a_terminal(
     env_for: Settings, tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    from raksha.cli import progress
+    from raksha.cli import progress as progress_module
 
-    monkeypatch.setattr(progress, "LOG_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(progress_module, "LOG_EVERY_SECONDS", 0.0)
     ev = build(tmp_path, known=1, unrelated=1, others=1)
     assert run(capsys, "case", "create", "c")[0] == 0
     code, out, _ = run(capsys, "scan", str(ev.root), "--case", "c", "--workers", "0", "--json")

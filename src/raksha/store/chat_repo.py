@@ -68,11 +68,32 @@ def _sightings_base() -> Select[Any]:
     )
 
 
-def _row(r: Any) -> dict[str, Any]:
-    out = dict(r._mapping)
-    if out["sent_at"] is not None:
-        out["sent_at"] = out["sent_at"].isoformat()
-    return out
+_MATCH_FIELDS = ("set_name", "category", "category_label", "match_kind", "algorithm", "distance")
+
+
+def _grouped(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
+    """One sighting per message attachment; its matches (best first) in ``matches``.
+
+    Rows arrive ordered by message, locator, then best match first (exact before PDQ,
+    smaller distance first); the best match's fields stay at the top level.
+    """
+    current: dict[str, Any] | None = None
+    for r in rows:
+        row = dict(r._mapping)
+        match = {k: row[k] for k in _MATCH_FIELDS}
+        key = (row["message_id"], row["locator"])
+        if current is not None and (current["message_id"], current["locator"]) == key:
+            if match not in current["matches"]:
+                current["matches"].append(match)
+            continue
+        if current is not None:
+            yield current
+        if row["sent_at"] is not None:
+            row["sent_at"] = row["sent_at"].isoformat()
+        row["matches"] = [match]
+        current = row
+    if current is not None:
+        yield current
 
 
 def iter_sightings(
@@ -82,22 +103,22 @@ def iter_sightings(
     account_id: int | None = None,
     message_ids: list[int] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every sighting (one row per message, attachment and matched reference), by time."""
+    """Every sighting (a message attachment that matched), by time, with its matches."""
     query = _sightings_base()
     if chat_id is not None:
         query = query.where(MT.c.chat_id == chat_id)
     if account_id is not None:
         query = query.where(MT.c.account_id == account_id)
-    query = query.order_by(MT.c.sent_at, MT.c.id, XT.c.set_name)
+    query = query.order_by(
+        MT.c.sent_at, MT.c.id, IT.c.locator, XT.c.match_kind, XT.c.distance, XT.c.set_name
+    )
     with store.engine.connect() as conn:
         if message_ids is None:
-            for r in conn.execution_options(yield_per=2000).execute(query):
-                yield _row(r)
+            yield from _grouped(iter(conn.execution_options(yield_per=2000).execute(query)))
             return
         for start in range(0, len(message_ids), 500):
             chunk = message_ids[start : start + 500]
-            for r in conn.execute(query.where(MT.c.id.in_(chunk))):
-                yield _row(r)
+            yield from _grouped(iter(conn.execute(query.where(MT.c.id.in_(chunk)))))
 
 
 def find_chat(store: Store, ref: str) -> int:
