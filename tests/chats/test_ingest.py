@@ -120,3 +120,75 @@ def test_a_later_export_adds_only_what_is_new(store: Store, tmp_path: Path) -> N
     assert len(list(iter_sightings(store, chat_id=chat_id))) == 3
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(messages_table)).scalar() == 6
+
+
+def test_whatsapp_ios_zip_ingest_links_media_and_phones(store: Store, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.chats import whatsapp_fixtures as wa
+
+    known = picture(7)
+    import_hashset(store, _refs(tmp_path / "refs.txt", [known]), name="ref")
+    create_case(store, "c1")
+    t0 = datetime(2026, 10, 12, 14, 5, 33)
+    lines = [
+        wa.line(t0, None, "Messages and calls are end-to-end encrypted.", "ios24"),
+        wa.line(
+            t0,
+            "+91 98470 12345",
+            "\u200e<attached: 00000042-PHOTO-2026-10-12-14-05-33.jpg>",
+            "ios24",
+        ),
+        wa.line(t0 + timedelta(minutes=1), "Arun", "see you at 5", "ios24"),
+        wa.line(t0 + timedelta(minutes=2), "Arun", "\u200eimage omitted", "ios24"),
+    ]
+    archive = wa.write_zip(
+        tmp_path / "WhatsApp Chat - Test Group.zip",
+        {"_chat.txt": wa.chat_bytes(lines), "00000042-PHOTO-2026-10-12-14-05-33.jpg": known},
+    )
+    result = _ingest(store, tmp_path, archive)
+    assert result.kind == "whatsapp"
+    (sighting,) = result.new_sightings
+    assert sighting["account"] == "+919847012345" and sighting["id_kind"] == "phone"
+    assert sighting["sent_at"] == datetime(2026, 10, 12, 8, 35, 33, tzinfo=UTC).isoformat()
+    assert sighting["locator"] == (
+        "WhatsApp Chat - Test Group.zip > 00000042-PHOTO-2026-10-12-14-05-33.jpg"
+    )
+    assert result.counts.media_missing == 1
+    again = _ingest(store, tmp_path, archive)
+    assert again.counts.new_messages == 0
+
+
+def test_messenger_download_ingest(store: Store, tmp_path: Path) -> None:
+    from tests.chats import messenger_fixtures as fb
+
+    known = picture(8)
+    import_hashset(store, _refs(tmp_path / "refs.txt", [known]), name="ref")
+    create_case(store, "c1")
+    root = tmp_path / "facebook-user1"
+    folder = fb.thread_dir(root, "2025", "inbox", "testgroup_123")
+    rel = folder.relative_to(root).as_posix()
+    fb.write_file(folder / "photos" / "1.jpg", known)
+    fb.write_thread(
+        folder,
+        [
+            fb.thread(
+                ["Meena", "Dev", "Asha"],
+                [
+                    fb.message("Dev", 1_790_000_060_000, photos=[fb.photo(f"{rel}/photos/1.jpg")]),
+                    fb.message("Meena", 1_790_000_000_000, "hello"),
+                ],
+                title="Test Group",
+            )
+        ],
+    )
+    result = _ingest(store, tmp_path, root)
+    assert result.kind == "messenger"
+    (sighting,) = result.new_sightings
+    assert (sighting["chat"], sighting["account"], sighting["chat_kind"]) == (
+        "Test Group",
+        "Dev",
+        "group",
+    )
+    (chat,) = list_chats(store)
+    assert (chat["members_seen"], chat["member_count"]) == (3, 3)

@@ -21,7 +21,7 @@ from raksha.store.chat_models import (
     messages_table,
 )
 from raksha.store.db import Store
-from raksha.store.models import item_matches_table, items_table
+from raksha.store.models import iso_utc, item_matches_table, items_table
 
 AT = accounts_table
 CT = chats_table
@@ -88,8 +88,7 @@ def _grouped(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
             continue
         if current is not None:
             yield current
-        if row["sent_at"] is not None:
-            row["sent_at"] = row["sent_at"].isoformat()
+        row["sent_at"] = iso_utc(row["sent_at"])
         row["matches"] = [match]
         current = row
     if current is not None:
@@ -191,7 +190,7 @@ def list_chats(store: Store) -> list[dict[str, Any]]:
                     "messages": messages.get(c.id, 0),
                     "sightings": posts,
                     "known_items": known,
-                    "last_ingested": c.last_ingested.isoformat(),
+                    "last_ingested": iso_utc(c.last_ingested),
                 }
             )
     return out
@@ -240,8 +239,8 @@ def list_accounts(store: Store, *, chat_id: int | None = None) -> list[dict[str,
                     "messages": messages.get(a.id, 0),
                     "sightings": posts,
                     "known_items": known,
-                    "first_seen": a.first_seen.isoformat() if a.first_seen else None,
-                    "last_seen": a.last_seen.isoformat() if a.last_seen else None,
+                    "first_seen": iso_utc(a.first_seen),
+                    "last_seen": iso_utc(a.last_seen),
                 }
             )
     out.sort(key=lambda r: (-r["known_items"], -r["sightings"], r["id"]))

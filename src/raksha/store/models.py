@@ -34,6 +34,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with its offset, whatever the database handed back.
+
+    SQLite keeps no zone: a time stored as UTC comes back naive and is UTC.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
 class Base(DeclarativeBase):
     """Declarative base of every Raksha table."""
 
