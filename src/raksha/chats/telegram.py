@@ -152,19 +152,23 @@ class _Reader:
         except (ijson.common.JSONError, UnicodeDecodeError, ValueError) as exc:
             yield ChatProblem(f"after message {self.count}", f"not readable as JSON: {exc}")
 
+    def _chat_key(self, raw: dict[str, Any]) -> str:
+        chat_id = raw.get("id")
+        if isinstance(chat_id, (int, float)):
+            return f"telegram:{int(chat_id)}"
+        return f"telegram:name:{raw.get('name') or self.tree.label}"
+
     def _chat(self, raw: dict[str, Any]) -> ChatInfo:
         kind = _KINDS.get(str(raw.get("type") or ""), "group")
-        chat_id = raw.get("id")
-        key = f"telegram:{int(chat_id)}" if isinstance(chat_id, (int, float)) else None
         title = raw.get("name")
-        if key is None:
-            key = f"telegram:name:{title or self.tree.label}"
-        return ChatInfo(TELEGRAM, key, str(title) if title else None, kind, where="chat")
+        return ChatInfo(
+            TELEGRAM, self._chat_key(raw), str(title) if title else None, kind, where="chat"
+        )
 
     def _message(self, chat: dict[str, Any], raw: Any) -> Iterator[ChatEvent]:
         self.count += 1
         where = f"message {self.count}"
-        chat_key = self._chat(chat).chat_key
+        chat_key = self._chat_key(chat)
         if not isinstance(raw, dict):
             yield ChatProblem(where, "a message that is not a JSON object")
             return

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, case, delete, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, case, delete, select, update
 
 from raksha.chats.records import AccountRef, ChatEvent, ChatInfo, ChatMessage, ChatProblem
 from raksha.locators import chain_locator, locator_key
@@ -246,26 +246,11 @@ class ChatWriter:
                 for a, (f, t) in seen.items()
             ],
         )
-        cm = chat_members_table
-        for account_id, (first, last) in seen.items():
-            if first is None:
-                continue
-            conn.execute(
-                update(cm)
-                .where(cm.c.chat_id == chat_id, cm.c.account_id == account_id)
-                .values(
-                    first_seen=case(
-                        (cm.c.first_seen.is_(None), first),
-                        (cm.c.first_seen > first, first),
-                        else_=cm.c.first_seen,
-                    ),
-                    last_seen=case(
-                        (cm.c.last_seen.is_(None), last),
-                        (cm.c.last_seen < last, last),
-                        else_=cm.c.last_seen,
-                    ),
-                )
-            )
+        _widen(
+            conn,
+            chat_members_table,
+            [(cm_key(chat_id, a), f, t) for a, (f, t) in seen.items() if f is not None],
+        )
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -350,7 +335,7 @@ class ChatWriter:
         self._media(conn, new, message_ids)
         self._events(conn, chat_id, new, message_ids, account_id)
         seen: dict[int, tuple[datetime | None, datetime | None]] = {}
-        for m in messages:
+        for m in new:  # messages stored before widened their windows already
             sender = account_id(m.sender)
             if sender is None:
                 continue
@@ -365,26 +350,11 @@ class ChatWriter:
     def _account_times(
         self, conn: Connection, seen: dict[int, tuple[datetime | None, datetime | None]]
     ) -> None:
-        at = accounts_table
-        for account_id, (first, last) in seen.items():
-            if first is None:
-                continue
-            conn.execute(
-                update(at)
-                .where(at.c.id == account_id)
-                .values(
-                    first_seen=case(
-                        (at.c.first_seen.is_(None), first),
-                        (at.c.first_seen > first, first),
-                        else_=at.c.first_seen,
-                    ),
-                    last_seen=case(
-                        (at.c.last_seen.is_(None), last),
-                        (at.c.last_seen < last, last),
-                        else_=at.c.last_seen,
-                    ),
-                )
-            )
+        _widen(
+            conn,
+            accounts_table,
+            [({"k_id": a}, f, t) for a, (f, t) in seen.items() if f is not None],
+        )
 
     def _media(self, conn: Connection, new: list[ChatMessage], message_ids: dict[str, int]) -> None:
         rows = []
@@ -482,6 +452,48 @@ class ChatWriter:
                     evidence_id=self.evidence_id, where=problem.where, reason=problem.reason
                 )
             )
+
+
+def cm_key(chat_id: int, account_id: int) -> dict[str, int]:
+    return {"k_chat": chat_id, "k_account": account_id}
+
+
+def _widen(
+    conn: Connection,
+    table: Table,
+    rows: list[tuple[dict[str, int], datetime | None, datetime | None]],
+) -> None:
+    """Widen each row's first/last-seen window, in one statement run for all rows.
+
+    ``rows`` holds (key binds, first, last); the key binds are ``k_id`` (accounts) or
+    ``k_chat`` + ``k_account`` (chat members). One compiled statement, many parameter
+    sets: per-row expressions cost more to build than to run.
+    """
+    if not rows:
+        return
+    c = table.c
+    where = (
+        [c.id == bindparam("k_id")]
+        if "k_id" in rows[0][0]
+        else [c.chat_id == bindparam("k_chat"), c.account_id == bindparam("k_account")]
+    )
+    first, last = (
+        bindparam("v_first", type_=c.first_seen.type),
+        bindparam("v_last", type_=c.last_seen.type),
+    )
+    statement = (
+        update(table)
+        .where(*where)
+        .values(
+            first_seen=case(
+                (c.first_seen.is_(None), first), (c.first_seen > first, first), else_=c.first_seen
+            ),
+            last_seen=case(
+                (c.last_seen.is_(None), last), (c.last_seen < last, last), else_=c.last_seen
+            ),
+        )
+    )
+    conn.execute(statement, [{**key, "v_first": f, "v_last": t} for key, f, t in rows])
 
 
 def _key(chat_key: str, ref: AccountRef) -> tuple[str, str, str, str]:
