@@ -115,3 +115,30 @@ def test_tips_get_a_follow_up_number_and_a_status(env_for: Settings, capsys) -> 
     assert [t["follow_up"] for t in out] == [follow_up]
     code, _, _ = run(capsys, "tip", "status", "T-2026-NOSUCH00", "closed")
     assert code == 3
+
+
+def test_referral_import_and_listing(env_for: Settings, tmp_path: Path, capsys) -> None:
+    known = picture(5)
+    _setup(capsys, tmp_path, [known])
+    group = write_single(tmp_path / "beta", group_with_members(known))
+    assert run(capsys, "scan", str(group), "--case", "FIR 5/2026", "-w", "0")[0] == 0
+    alert = tmp_path / "alerts.csv"
+    alert.write_text(
+        "reference,source,received,kind,value,platform,at,note\n"
+        "ICPO-7,interpol,2026-11-02T10:00:00Z,account_id,102,telegram,,\n"
+        f"ICPO-7,interpol,2026-11-02T10:00:00Z,md5,{digest_bytes(known).md5},,,\n"
+    )
+    code, out, _ = run(capsys, "referral", "import", str(alert), "--json")
+    assert code == 0
+    assert (out[0]["added"], out[0]["files_matching_reference_sets"]) == (1, 1)
+    assert out[0]["links_to_seen_accounts"] == 1
+    code, out, _ = run(capsys, "referrals", "--json")
+    assert [(r["external_id"], r["files_known"]) for r in out] == [("ICPO-7", 1)]
+    code, _, text = run(capsys, "referrals")
+    assert code == 0 and "telegram user102 (by user_id)" in text
+    code, _, text = run(capsys, "referral", "import", str(tmp_path / "none.json"))
+    assert code == 3
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01 not a referral")
+    code, _, text = run(capsys, "referral", "import", str(junk))
+    assert code == 4

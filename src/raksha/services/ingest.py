@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from raksha.chats.detect import DetectedExport
 from raksha.scan.pipeline import ProgressCallback, ScanOptions, ScanPipeline, ScanResult
+from raksha.services.referrals import link_referral_accounts
 from raksha.store.chat_repo import iter_sightings
 from raksha.store.chat_writer import ChatWriter, IngestCounts
 from raksha.store.db import Store
@@ -60,6 +61,7 @@ def ingest_export(
         counts = writer.write_all(export.read())
     finally:
         export.close()
+    link_referral_accounts(store)  # accounts new to the store may be named in referrals
     sightings = list(iter_sightings(store, message_ids=counts.new_message_ids))
     logger.info(
         "%s: %d messages (%d new), %d new sightings",
