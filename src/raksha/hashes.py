@@ -16,15 +16,20 @@ MD5: Final = "md5"
 SHA1: Final = "sha1"
 SHA256: Final = "sha256"
 PDQ: Final = "pdq"
+#: One frame of a video's vPDQ signature: a PDQ value; a video is the set of its frames.
+VPDQ: Final = "vpdq"
 PHOTODNA: Final = "photodna"
 
 #: Algorithms in the order they are shown to users.
-ALGORITHMS: Final[tuple[str, ...]] = (MD5, SHA1, SHA256, PDQ, PHOTODNA)
+ALGORITHMS: Final[tuple[str, ...]] = (MD5, SHA1, SHA256, PDQ, VPDQ, PHOTODNA)
+
+#: Algorithms whose values are PDQ hashes, searched in the PDQ index.
+PERCEPTUAL_ALGORITHMS: Final[frozenset[str]] = frozenset({PDQ, VPDQ})
 
 #: Algorithms compared by equality (everything but the perceptual ones).
 EXACT_ALGORITHMS: Final[frozenset[str]] = frozenset({MD5, SHA1, SHA256})
 
-_HEX_LENGTHS: Final[dict[str, int]] = {MD5: 32, SHA1: 40, SHA256: 64, PDQ: 64}
+_HEX_LENGTHS: Final[dict[str, int]] = {MD5: 32, SHA1: 40, SHA256: 64, PDQ: 64, VPDQ: 64}
 _HEX_RE: Final = re.compile(r"[0-9a-f]+")
 _BASE64_RE: Final = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 

@@ -49,7 +49,7 @@ def _reader_classes() -> set[type]:
 def test_names_are_unique_and_every_reader_is_listed() -> None:
     names = reader_names()
     assert len(names) == len(set(names))
-    assert set(names) == {"nsrl", "vics", "icse", "typed", "hashlist"}
+    assert set(names) == {"nsrl", "vics", "icse", "vpdq", "typed", "hashlist"}
     assert {type(r) for r in READERS} == _reader_classes()
     assert all(r.description for r in READERS)
 

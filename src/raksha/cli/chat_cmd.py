@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from raksha.cli.context import app_context, console, emit_json
+from raksha.cli.wording import describe_match
 from raksha.services.ingest import IngestResult
 from raksha.store.chat_repo import (
     find_account,
@@ -26,7 +27,7 @@ def sighting_line(s: dict[str, Any]) -> str:
     who = s["display_name"] or s["account"] or "unknown sender"
     if s["account"] and s["display_name"] and s["account"] != s["display_name"]:
         who = f"{s['display_name']} ({s['account']})"
-    how = f"exact {s['algorithm']}" if s["match_kind"] == "exact" else f"PDQ d={s['distance']}"
+    how = describe_match(s)
     forwarded = f", forwarded from {s['forwarded_from']}" if s["forwarded_from"] else ""
     when = (s["sent_at"] or "time unknown")[:19].replace("T", " ")
     return (

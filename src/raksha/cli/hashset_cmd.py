@@ -74,7 +74,8 @@ def import_command(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Import a hash set: VICS JSON, ICSE CSV, md5sum/sha1sum lists, `<type> <hash>` lines,
-    or an NSRL RDSv3 database. Every rejected line is reported with the reason."""
+    vPDQ video signatures (a file, or a ZIP of them) or an NSRL RDSv3 database. Every
+    rejected line is reported with the reason."""
     ctx = app_context()
     with Progress(
         SpinnerColumn(),
@@ -237,10 +238,17 @@ def export_command(
         ..., "--output", "-o", help="File to write ('-' for stdout).", show_default=False
     ),
     format_name: str = typer.Option(
-        "vics", "--format", "-f", help="vics (VICS 2.0 JSON) or typed (`<type> <hash>` lines)."
+        "vics",
+        "--format",
+        "-f",
+        help=(
+            "vics (VICS 2.0 JSON), typed (`<type> <hash>` lines) or vpdq (a ZIP of vPDQ "
+            "signatures, one `<record>.txt` per reference video)."
+        ),
     ),
 ) -> None:
-    """Export a set as VICS 2.0 JSON or `<type> <hash>` text (both import back)."""
+    """Export a set as VICS 2.0 JSON, `<type> <hash>` text or a ZIP of vPDQ video signatures
+    (all import back)."""
     if format_name not in EXPORT_FORMATS:
         raise UsageError(f"--format must be one of: {', '.join(EXPORT_FORMATS)}")
     store = app_context().store
@@ -253,9 +261,8 @@ def export_command(
         with tmp.open("wb") as out:
             count = export_hashset(store, name, out, format_name)
         tmp.replace(output)
-        err_console.print(
-            f"wrote {count:,} {'records' if format_name == 'vics' else 'lines'} to {output}"
-        )
+        unit = {"vics": "records", "typed": "lines", "vpdq": "videos"}[format_name]
+        err_console.print(f"wrote {count:,} {unit} to {output}")
 
 
 @app.command("delete")

@@ -13,6 +13,7 @@ from raksha.chats.identity import DEFAULT_REGION
 from raksha.cli.chat_cmd import print_ingest
 from raksha.cli.context import app_context, console, emit_json
 from raksha.cli.progress import scan_progress
+from raksha.cli.wording import describe_match
 from raksha.errors import EvidenceIntegrityError, NotFoundError
 from raksha.scan.pipeline import ScanOptions, ScanPipeline, ScanResult
 from raksha.services.ingest import ingest_export
@@ -224,7 +225,9 @@ def _summary(result: ScanResult, json_out: bool) -> None:
     console.print(f"  [bold red]{c.hits} hits[/]" if c.hits else "  no hits")
     for locator, matches in result.hits[:50]:
         m = matches[0]
-        how = f"exact {m.algorithm}" if m.kind == "exact" else f"PDQ d={m.distance}"
+        how = {"exact": f"exact {m.algorithm}", "video": "vPDQ video match"}.get(
+            m.kind, f"PDQ d={m.distance}"
+        )
         console.print(
             f"    {escape(locator)}: {escape(m.hit.set_name)} cat {m.hit.category or '-'} by {how}",
             highlight=False,
@@ -253,11 +256,7 @@ def hits_command(
         if json_out:
             emit_json(hit)
             continue
-        how = (
-            f"exact {hit['algorithm']}"
-            if hit["match_kind"] == "exact"
-            else f"PDQ d={hit['distance']}"
-        )
+        how = describe_match(hit)
         label = f" ({hit['category_label']})" if hit["category_label"] else ""
         where = ""
         if hit["allocation"] is not None:

@@ -8,7 +8,8 @@ fit the header is rejected whole: its values may have slid into the wrong column
 
 ``Baseline`` goes to ``ReferenceRecord.baseline``; the category stays ``None`` unless the
 file has a ``Category`` column, because ICSE states no category of its own and a made-up
-one would be indistinguishable from a real one later.
+one would be indistinguishable from a real one later. A row whose ``Media Type`` is
+``Video`` (or a ``video/...`` MIME type) is marked ``extra["media_kind"] = "video"``.
 """
 
 from __future__ import annotations
@@ -116,6 +117,10 @@ class _Row:
         if available is not None:
             extra["file_available"] = available
         media_type = cells.get("media_type", "") or None
+        if media_type is not None and (
+            media_type.lower() == "video" or media_type.lower().startswith("video/")
+        ):
+            extra["media_kind"] = "video"
         if media_type is not None and "/" not in media_type:
             extra["media_type"] = media_type  # "Image"/"Video", not a MIME type
             media_type = None

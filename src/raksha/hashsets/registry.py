@@ -9,8 +9,10 @@ most specific signatures first:
 1. ``nsrl``: the SQLite header plus a ``FILE`` table or view;
 2. ``vics``: a JSON object with a VICS metadata URL (or opening with a Media list);
 3. ``icse``: a semicolon header naming ICSE columns;
-4. ``typed``: lines of a known signal type followed by hex;
-5. ``hashlist``: lines starting with a hash of a digest's length.
+4. ``vpdq``: comma-separated vPDQ frame lines (64-hex PDQ, quality, timestamp), or a ZIP
+   whose first member is such a ``.txt``/``.vpdq`` file;
+5. ``typed``: lines of a known signal type followed by hex;
+6. ``hashlist``: lines starting with a hash of a digest's length.
 
 The file's name and extension are never consulted: evidence is often misnamed.
 """
@@ -27,6 +29,7 @@ from raksha.hashsets.nsrl import NsrlReader
 from raksha.hashsets.records import ParseEvent
 from raksha.hashsets.text import HashListReader, TypedReader
 from raksha.hashsets.vics import VicsReader
+from raksha.hashsets.vpdq import VpdqReader
 
 #: How much of a file the sniffers see.
 HEAD_BYTES: Final = 64 * 1024
@@ -52,6 +55,7 @@ READERS: Final[tuple[HashSetReader, ...]] = (
     NsrlReader(),
     VicsReader(),
     IcseReader(),
+    VpdqReader(),
     TypedReader(),
     HashListReader(),
 )

@@ -8,7 +8,8 @@
 * ``typed``: ``<signal_type> <hash>`` a line, as python-threatexchange's local-file
   exchange writes it. Types ``pdq``, ``md5``, ``sha1``, ``sha256`` (any case), and
   python-threatexchange's own names for the same digests, ``video_md5`` and
-  ``video_sha256``. Anything after the hash is kept as metadata.
+  ``video_sha256`` (their records are marked ``extra["media_kind"] = "video"``).
+  Anything after the hash is kept as metadata.
 
 Blank lines and ``#`` comments are skipped; every other unusable line is a rejection with
 its line number. Lines are read with a length cap, so even a file with no line breaks is
@@ -46,6 +47,8 @@ SIGNAL_TYPES: Final[dict[str, str]] = {
     "video_md5": MD5,
     "video_sha256": SHA256,
 }
+#: Signal types that say the hashed file is a video.
+VIDEO_SIGNAL_TYPES: Final = frozenset({"video_md5", "video_sha256"})
 _HEX: Final = re.compile(r"[0-9A-Fa-f]+")
 _HASHLIST_LINE: Final = re.compile(r"\\?[0-9A-Fa-f]{32}(?:[0-9A-Fa-f]{8}|[0-9A-Fa-f]{32})?(?:\s|$)")
 _TAG_LINE: Final = re.compile(r"(MD5|SHA-?1|SHA-?256) ?\((.*)\) ?= ?([0-9A-Fa-f]+)$", re.IGNORECASE)
@@ -158,6 +161,8 @@ def parse_typed_line(text: str, where: str) -> ReferenceRecord | Rejection:
     except InvalidHashError as exc:
         return Rejection(where, str(exc), excerpt(text))
     extra = {"metadata": parts[2][:_EXTRA_TEXT_LIMIT]} if len(parts) > 2 else {}
+    if parts[0].lower() in VIDEO_SIGNAL_TYPES:
+        extra["media_kind"] = "video"
     return ReferenceRecord([(algorithm, value)], where, extra=extra)
 
 

@@ -17,7 +17,8 @@ strings, upper-case hex, OData extras (``odata.id``, ``*@odata.navigationLinkUrl
 escaped slashes in the metadata URL, ``IsPrecategorized`` without a ``Category`` (only
 ``Category`` is trusted), and a truncated file (every record before the damage is kept,
 then a rejection says where reading stopped). ``Miniature`` (a thumbnail of the
-material itself) and ``Exifs`` are never kept.
+material itself) and ``Exifs`` are never kept. A record whose ``MimeType`` is a video
+type (``video/...``) keeps it and is marked ``extra["media_kind"] = "video"``.
 """
 
 from __future__ import annotations
@@ -286,6 +287,9 @@ class _Media:
                 reason += ": " + "; ".join(self.problems)
             return (Rejection(self.where, reason, _record_excerpt(obj)),)
         self.keep_extras()
+        mime_type = self.text("MimeType")
+        if mime_type is not None and mime_type.lower().startswith("video/"):
+            self.extra["media_kind"] = "video"
         record = ReferenceRecord(
             hashes=self.hashes,
             where=self.where,
@@ -296,7 +300,7 @@ class _Media:
             distributed=self.flag("IsDistributed"),
             baseline=self.baseline(),
             series=self.text("Series"),
-            mime_type=self.text("MimeType"),
+            mime_type=mime_type,
             media_size=self.size(),
             file_name=self.file_name(),
             extra=self.extra,

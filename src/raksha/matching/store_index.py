@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from raksha.errors import IndexFormatError
-from raksha.hashes import PDQ
+from raksha.hashes import PERCEPTUAL_ALGORITHMS
 from raksha.matching.pdq_index import PdqIndex, hex_to_array
 from raksha.store.db import Store, store_id
 from raksha.store.models import pdq_removals_table, reference_hashes_table
@@ -96,7 +96,8 @@ class StoreIndex:
         return report
 
     def rebuild(self, sid: str | None = None, reason: str = "rebuild asked for") -> SyncReport:
-        """Build the index from every PDQ reference row in the store."""
+        """Build the index from every PDQ reference row in the store (image PDQ and the
+        frames of reference videos: one search finds both)."""
         sid = sid or store_id(self.store)
         logger.info("building the PDQ index: %s", reason)
         with self.store.engine.connect() as conn:
@@ -117,7 +118,7 @@ class StoreIndex:
         with self.store.engine.connect() as conn:
             result = conn.execution_options(yield_per=CHUNK).execute(
                 select(RH.c.id, RH.c.value)
-                .where(RH.c.algorithm == PDQ, RH.c.id > after_id)
+                .where(RH.c.algorithm.in_(sorted(PERCEPTUAL_ALGORITHMS)), RH.c.id > after_id)
                 .order_by(RH.c.id)
             )
             for part in result.partitions(CHUNK):

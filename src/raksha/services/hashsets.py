@@ -15,6 +15,7 @@ from raksha.hashsets.categories import (
     parse_category_map,
 )
 from raksha.hashsets.registry import detect, get_reader
+from raksha.hashsets.vpdq import write_vpdq_zip
 from raksha.hashsets.writers import write_typed_text, write_vics_json
 from raksha.store.db import Store
 from raksha.store.hashset_import import (
@@ -29,8 +30,8 @@ from raksha.store.hashset_repo import get_set, iter_set_records
 
 logger = logging.getLogger(__name__)
 
-ExportFormat = Literal["vics", "typed"]
-EXPORT_FORMATS: tuple[str, ...] = ("vics", "typed")
+ExportFormat = Literal["vics", "typed", "vpdq"]
+EXPORT_FORMATS: tuple[str, ...] = ("vics", "typed", "vpdq")
 
 
 def import_hashset(
@@ -87,7 +88,11 @@ def import_hashset(
 
 
 def export_hashset(store: Store, name: str, out: BinaryIO, format_name: str) -> int:
-    """Write set ``name`` to ``out``; returns the number of records (vics) or lines (typed)."""
+    """Write set ``name`` to ``out``.
+
+    Returns the number of records (vics), lines (typed) or videos (vpdq: a ZIP with one
+    signature file per reference video; the set's other records are left out).
+    """
     summary = get_set(store, name)
     records = iter_set_records(store, summary.id)
     if format_name == "vics":
@@ -101,7 +106,11 @@ def export_hashset(store: Store, name: str, out: BinaryIO, format_name: str) -> 
             return write_typed_text(text, records)
         finally:
             text.detach()
-    raise UsageError(f"unknown export format {format_name!r}; choose one of: vics, typed")
+    if format_name == "vpdq":
+        return write_vpdq_zip(out, records)
+    raise UsageError(
+        f"unknown export format {format_name!r}; choose one of: {', '.join(EXPORT_FORMATS)}"
+    )
 
 
 def records_of(store: Store, name: str) -> Iterator[Any]:

@@ -58,6 +58,9 @@ def _sightings_base() -> Select[Any]:
             XT.c.match_kind,
             XT.c.algorithm,
             XT.c.distance,
+            XT.c.query_share,
+            XT.c.ref_share,
+            XT.c.at_seconds,
         )
         .select_from(MM)
         .join(MT, MT.c.id == MM.c.message_id)
@@ -68,7 +71,17 @@ def _sightings_base() -> Select[Any]:
     )
 
 
-_MATCH_FIELDS = ("set_name", "category", "category_label", "match_kind", "algorithm", "distance")
+_MATCH_FIELDS = (
+    "set_name",
+    "category",
+    "category_label",
+    "match_kind",
+    "algorithm",
+    "distance",
+    "query_share",
+    "ref_share",
+    "at_seconds",
+)
 
 
 def _grouped(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:

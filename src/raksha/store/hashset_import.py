@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from raksha.errors import StoreError, UsageError
-from raksha.hashes import PDQ
+from raksha.hashes import PDQ, VPDQ
 from raksha.hashsets.records import ParseEvent, ReferenceRecord, Rejection
 from raksha.store.db import Store, insert_ignoring_duplicates
 from raksha.store.models import (
@@ -289,7 +289,7 @@ class HashSetImporter:
                 report.records_read += 1
                 for algorithm, value in event.hashes:
                     row = {name: getattr(event, name) for name in RECORD_COLUMNS}
-                    row["extra"] = event.extra or None
+                    row["extra"] = _row_extra(event.extra, algorithm, value)
                     row.update(import_id=report.import_id, algorithm=algorithm, value=value)
                     batch.append(row)
                 report.hashes_read += len(event.hashes)
@@ -373,7 +373,8 @@ class HashSetImporter:
         conn.execute(
             text(
                 "INSERT INTO pdq_removals (ref_id, removed_at) SELECT r.id, :now "
-                f"FROM reference_hashes r WHERE r.set_id = :sid AND r.algorithm = '{PDQ}' "
+                "FROM reference_hashes r WHERE r.set_id = :sid "
+                f"AND r.algorithm IN ('{PDQ}', '{VPDQ}') "
                 f"AND {missing}"
             ),
             {**params, "now": utcnow()},
@@ -385,3 +386,21 @@ class HashSetImporter:
             ),
             params,
         ).rowcount
+
+
+def _row_extra(extra: dict[str, Any] | None, algorithm: str, value: str) -> dict[str, Any] | None:
+    """The record's ``extra`` as one row stores it.
+
+    A reference video's ``vpdq_frames`` maps every frame to its quality and time; copied
+    onto each of its N frame rows it would cost N² space. Each frame row keeps only its
+    own entry (``vpdq_frame``); reading the set back joins them again.
+    """
+    if not extra:
+        return None
+    frames = extra.get("vpdq_frames")
+    if not isinstance(frames, dict):
+        return extra
+    out = {k: v for k, v in extra.items() if k != "vpdq_frames"}
+    if algorithm == VPDQ and value in frames:
+        out["vpdq_frame"] = frames[value]
+    return out

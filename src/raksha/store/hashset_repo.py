@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, literal, select, tuple_
 
 from raksha.errors import NotFoundError
-from raksha.hashes import ALGORITHMS, PDQ
+from raksha.hashes import ALGORITHMS, PERCEPTUAL_ALGORITHMS
 from raksha.hashsets.records import ReferenceRecord
 from raksha.store.db import Store
 from raksha.store.models import (
@@ -181,7 +181,8 @@ def delete_set(store: Store, name: str) -> int:
             insert(pdq_removals_table).from_select(
                 ["ref_id", "removed_at"],
                 select(RH.c.id, literal(utcnow(), pdq_removals_table.c.removed_at.type)).where(
-                    RH.c.set_id == summary.id, RH.c.algorithm == PDQ
+                    RH.c.set_id == summary.id,
+                    RH.c.algorithm.in_(sorted(PERCEPTUAL_ALGORITHMS)),
                 ),
             )
         )
@@ -204,17 +205,28 @@ def iter_set_records(
             key = row.record_key
             if current is not None and key is not None and current.record_key == key:
                 current.hashes.append((row.algorithm, row.value))
+                _join_frame(current, row.value, row.extra)
                 continue
             if current is not None:
                 yield current
+            extra = dict(row.extra or {})
+            extra.pop("vpdq_frame", None)
             current = ReferenceRecord(
                 hashes=[(row.algorithm, row.value)],
                 where=f"row {row.id}",
                 **{name: getattr(row, name) for name in RECORD_COLUMNS if name != "extra"},
-                extra=row.extra or {},
+                extra=extra,
             )
+            _join_frame(current, row.value, row.extra)
         if current is not None:
             yield current
+
+
+def _join_frame(record: ReferenceRecord, value: str, extra: dict[str, Any] | None) -> None:
+    """Put one video frame row's quality and time back into its record's frame map."""
+    frame = (extra or {}).get("vpdq_frame")
+    if frame is not None:
+        record.extra.setdefault("vpdq_frames", {})[value] = frame
 
 
 @dataclass(slots=True, frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -83,6 +84,8 @@ class HashSet(Base):
     category_scheme: Mapped[str] = mapped_column(String(40), default="none")
     category_map: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    # Videos match when this percentage of frames matched (None: the default, 80).
+    video_threshold: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -293,6 +296,10 @@ class Item(Base):
     allocation: Mapped[str | None] = mapped_column(String(12))
     inode: Mapped[str | None] = mapped_column(String(40))
     data_offset: Mapped[int | None] = mapped_column(BigInteger)
+    # Videos only: the unique frame hashes [[pdq, quality, seconds], ...] and what the
+    # decoder said (duration, size, codec, container, frames decoded and sampled).
+    vpdq: Mapped[list[Any] | None] = mapped_column(JSON)
+    video: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ItemMatch(Base):
@@ -319,6 +326,11 @@ class ItemMatch(Base):
     category: Mapped[str | None] = mapped_column(String(40))
     category_label: Mapped[str | None] = mapped_column(String(200))
     review_state: Mapped[str] = mapped_column(String(20), default="new")
+    # Video matches: the share of the item's frames that matched, and of the reference's;
+    # a known image found in a video: the second it was shown at.
+    query_share: Mapped[float | None] = mapped_column(Float)
+    ref_share: Mapped[float | None] = mapped_column(Float)
+    at_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 #: Columns a reference row carries beyond its set, algorithm and value (staging has them too).

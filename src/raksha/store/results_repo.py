@@ -52,6 +52,9 @@ def iter_hits(
             MT.c.variant,
             MT.c.record_key,
             MT.c.review_state,
+            MT.c.query_share,
+            MT.c.ref_share,
+            MT.c.at_seconds,
         )
         .join(IT, IT.c.evidence_id == EV.c.id)
         .join(MT, MT.c.item_id == IT.c.id)

@@ -29,6 +29,9 @@ class MatchRow:
     record_key: str | None
     category: str | None
     category_label: str | None
+    query_share: float | None = None
+    ref_share: float | None = None
+    at_seconds: float | None = None
 
 
 @dataclass(slots=True)
@@ -53,6 +56,8 @@ class ItemRow:
     allocation: str | None = None
     inode: str | None = None
     data_offset: int | None = None
+    vpdq: list[list[object]] | None = None
+    video: dict[str, object] | None = None
     matches: list[MatchRow] = field(default_factory=list)
 
 
@@ -77,6 +82,8 @@ _ITEM_FIELDS = (
     "allocation",
     "inode",
     "data_offset",
+    "vpdq",
+    "video",
 )
 
 
@@ -132,6 +139,9 @@ class ScanWriter:
                         "category": m.category,
                         "category_label": m.category_label,
                         "review_state": "new",
+                        "query_share": m.query_share,
+                        "ref_share": m.ref_share,
+                        "at_seconds": m.at_seconds,
                     }
                     for r in with_matches
                     for m in r.matches
