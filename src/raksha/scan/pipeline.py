@@ -21,12 +21,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from raksha.hashes import MD5, SHA1, SHA256
+from raksha.hashes import MD5, PDQ, SHA1, SHA256, VPDQ
 from raksha.hashing.crypto import digest_files
 from raksha.locators import chain_locator, locator_key
 from raksha.matching.matcher import Match, Matcher, Query
+from raksha.matching.video import VideoFrame, VideoMatcher
+from raksha.matching.video import VideoResult as VideoMatches
 from raksha.scan.executors import BatchExecutor, make_executor
-from raksha.scan.work import DigestResult, PdqResult, WorkItem, digest_batch, pdq_batch
+from raksha.scan.work import (
+    DigestResult,
+    PdqResult,
+    VideoResult,
+    WorkItem,
+    digest_batch,
+    pdq_batch,
+    video_batch,
+)
 from raksha.sources.base import Source, SourceItem, SourceLimits
 from raksha.sources.detect import open_source
 from raksha.sources.disk_image import DiskImageSource
@@ -48,6 +58,9 @@ from raksha.store.scan_writer import ItemRow, MatchRow, ScanWriter
 logger = logging.getLogger(__name__)
 
 IMAGE_TYPES = frozenset({"jpeg", "png", "gif", "webp", "bmp", "tiff", "heic"})
+VIDEO_TYPES = frozenset(
+    {"mp4", "mov", "3gp", "webm", "mkv", "avi", "flv", "ivf", "asf", "ts", "mpeg"}
+)
 #: Items that stand for a whole disk or partition: their size is not bytes of content.
 CONTAINER_KINDS = frozenset({"image", "volume"})
 
@@ -61,6 +74,7 @@ class ScanOptions:
     limits: SourceLimits = field(default_factory=SourceLimits)
     write_every: int = 256
     write_interval: float = 1.0  # seconds: finished items never wait longer to be stored
+    video_every: float = 1.0  # videos: seconds between sampled frames
     verify: bool = False  # disk images: read the whole media back against its stored hashes
     carve: bool = True  # disk images: carve JPEG/PNG from unallocated space
 
@@ -76,6 +90,8 @@ class ScanCounts:
     already_stored: int = 0
     pdq_computed: int = 0
     pdq_reused: int = 0
+    videos: int = 0
+    video_frames: int = 0
     total_files: int | None = None
     total_bytes: int | None = None
 
@@ -121,6 +137,8 @@ class _Pending:
     digest: DigestResult | None = None
     pdq: PdqResult | None = None
     matches: list[Match] = field(default_factory=list)
+    video: VideoResult | None = None
+    video_matches: VideoMatches | None = None
 
 
 class ScanPipeline:
@@ -135,6 +153,8 @@ class ScanPipeline:
         self.store = store
         self.options = options or ScanOptions()
         self.matcher = Matcher(store, index_dir, dihedral=self.options.dihedral)
+        self.video_matcher = VideoMatcher(self.matcher)
+        self._waiting_video: dict[str, list[_Pending]] = {}  # sha256 -> items waiting
         self.on_progress = on_progress
         self.on_verify: VerifyCallback | None = None
         self.counts = ScanCounts()
@@ -300,7 +320,9 @@ class ScanPipeline:
                 finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 for future in finished:
                     stage, group = in_flight.pop(future)
-                    if stage == "digest":
+                    if stage == "video":
+                        self._after_video(group, future.result(), ready)
+                    elif stage == "digest":
                         self._after_digests(
                             group,
                             future.result(),
@@ -370,10 +392,19 @@ class ScanPipeline:
             ]
         )
         need_pdq: list[_Pending] = []
+        need_video: list[_Pending] = []
         for p, found in zip(ok, matched, strict=True):
             p.matches = found.matches
             assert p.digest is not None and p.digest.digests is not None
             known = any(m.hit.set_kind == "known" for m in found.matches)
+            if not known and p.digest.file_type in VIDEO_TYPES:
+                sha = p.digest.digests.sha256
+                if sha in self._waiting_video:
+                    self._waiting_video[sha].append(p)
+                else:
+                    self._waiting_video[sha] = [p]
+                    need_video.append(p)
+                continue
             if known or p.digest.file_type not in IMAGE_TYPES:
                 ready.append(p)
                 continue
@@ -397,6 +428,31 @@ class ScanPipeline:
             work = [WorkItem(i, p.item.payload) for i, p in enumerate(need_pdq) if p.item.payload]
             future = executor.submit(pdq_batch, work, self.options.dihedral)
             in_flight[future] = ("pdq", need_pdq)
+        for p in need_video:  # one video a batch: they are long, and workers share them out
+            assert p.item.payload is not None
+            video_future = executor.submit(
+                video_batch, [WorkItem(0, p.item.payload)], self.options.video_every
+            )
+            in_flight[video_future] = ("video", [p])
+
+    def _after_video(
+        self, group: list[_Pending], results: list[VideoResult], ready: list[_Pending]
+    ) -> None:
+        for result in results:
+            first = group[result.seq]
+            assert first.digest is not None and first.digest.digests is not None
+            waiting = self._waiting_video.pop(first.digest.digests.sha256, [first])
+            matched = self._match_video(result)
+            for p in waiting:
+                p.video, p.video_matches = result, matched
+                ready.append(p)
+
+    def _match_video(self, result: VideoResult) -> VideoMatches | None:
+        self.counts.videos += 1
+        self.counts.video_frames += len(result.frames)
+        if not result.frames:
+            return None
+        return self.video_matcher.match([VideoFrame(*f) for f in result.frames])
 
     def _after_pdq(
         self,
@@ -414,8 +470,11 @@ class ScanPipeline:
             self.counts.pdq_computed += 1
             if result.pdq is not None and result.quality is not None:
                 pdq_cache[sha] = (result.pdq, result.quality)
+            animated = self._match_video(result.video) if result.video is not None else None
             for p in waiting_pdq.pop(sha, [first]):
                 p.pdq = result
+                if result.video is not None:
+                    p.video, p.video_matches = result.video, animated
                 finished.append(p)
         self._match_pdq(finished)
         ready.extend(finished)
@@ -492,6 +551,10 @@ class ScanPipeline:
         if p.pdq is not None:
             row.pdq, row.pdq_quality = p.pdq.pdq, p.pdq.quality
             error = error or p.pdq.error
+        if p.video is not None:
+            row.vpdq = [list(f) for f in p.video.frames]
+            row.video = p.video.info or None
+            error = error or p.video.error
         if row.file_type in IMAGE_TYPES:
             c.images += 1
         if any(m.hit.set_kind == "known" for m in p.matches):
@@ -503,9 +566,10 @@ class ScanPipeline:
             c.failed += 1
             self.failures.append((p.locator, error))
         flagged = [m for m in p.matches if m.hit.set_kind == "reference"]
-        if flagged:
+        video_rows = self._video_rows(p.video_matches)
+        if flagged or any(r.set_kind == "reference" for r in video_rows):
             c.hits += 1
-            self.hits.append((p.locator, flagged))
+            self.hits.append((p.locator, flagged + self._video_as_matches(p.video_matches)))
         row.matches = [
             MatchRow(
                 ref_id=m.hit.ref_id,
@@ -521,5 +585,58 @@ class ScanPipeline:
                 category_label=m.hit.category_label,
             )
             for m in p.matches
-        ]
+        ] + video_rows
         return row
+
+    @staticmethod
+    def _video_as_matches(found: VideoMatches | None) -> list[Match]:
+        """Video hits in the scan summary's terms: the frame row, the best distance."""
+        if found is None:
+            return []
+        out = [Match("video", VPDQ, v.best_distance, v.hit) for v in found.videos]
+        out += [f.match for f in found.frames]
+        return [m for m in out if m.hit.set_kind == "reference"]
+
+    @staticmethod
+    def _video_rows(found: VideoMatches | None) -> list[MatchRow]:
+        if found is None:
+            return []
+        rows = []
+        for v in found.videos:
+            h = v.hit
+            rows.append(
+                MatchRow(
+                    ref_id=h.ref_id,
+                    set_name=h.set_name,
+                    set_kind=h.set_kind,
+                    algorithm=VPDQ,
+                    match_kind="video",
+                    distance=v.best_distance,
+                    variant=None,
+                    ref_value=h.value,
+                    record_key=h.record_key,
+                    category=h.category,
+                    category_label=h.category_label,
+                    query_share=v.query_share,
+                    ref_share=v.ref_share,
+                )
+            )
+        for f in found.frames:
+            h = f.match.hit
+            rows.append(
+                MatchRow(
+                    ref_id=h.ref_id,
+                    set_name=h.set_name,
+                    set_kind=h.set_kind,
+                    algorithm=PDQ,
+                    match_kind="frame",
+                    distance=f.match.distance,
+                    variant=None,
+                    ref_value=h.value,
+                    record_key=h.record_key,
+                    category=h.category,
+                    category_label=h.category_label,
+                    at_seconds=f.at_seconds,
+                )
+            )
+        return rows
