@@ -124,3 +124,28 @@ def test_a_video_posted_in_a_channel_is_a_sighting(
     (sighting,) = result.new_sightings
     assert sighting["media_kind"] == "video" and sighting["match_kind"] == "video"
     assert sighting["chat"] == "Video Channel"
+
+
+def test_hash_and_match_commands_on_videos(
+    env_for: object, media: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from raksha.cli.main import main
+
+    copy = media["evidence"] / "Movies" / "copy.webm"
+    assert main(["hash", str(copy), "--json"]) == 0
+    (hashed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert hashed["video_format"] == "webm" and len(hashed["vpdq"]) >= 8
+    assert all(f["quality"] >= 0 and f["timestamp"] >= 0 for f in hashed["vpdq"])
+    for name in ("known-video.txt", "stills.txt"):
+        assert main(["hashset", "import", str(media["sets"] / name)]) == 0
+    capsys.readouterr()
+    assert main(["match", str(copy), "--json"]) == 0
+    (result,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [m["kind"] for m in result["matches"]] == ["video"]
+    assert "of this video's frames match" in result["notes"][0]
+    montage = media["evidence"] / "Movies" / "montage.mp4"
+    assert main(["match", str(montage)]) == 0
+    out = capsys.readouterr().out
+    assert "stills" in out and "at " in out

@@ -68,6 +68,11 @@ def import_command(
     threshold: int | None = typer.Option(
         None, "--pdq-threshold", help="PDQ match distance for this set (default 31)."
     ),
+    video_threshold: int | None = typer.Option(
+        None,
+        "--video-threshold",
+        help="Percent of a video's frames that must match this set's videos (default 80).",
+    ),
     append: bool = typer.Option(
         False, "--append", help="Only add and update; never remove hashes the file omits."
     ),
@@ -99,6 +104,7 @@ def import_command(
             category_scheme=scheme,
             category_map=category_map,
             pdq_threshold=threshold,
+            video_threshold=video_threshold,
             mode="append" if append else "replace",
             on_progress=lambda n: progress.update(task, completed=n),
         )

@@ -24,7 +24,8 @@ def hash_command(
     ),
     json_out: bool = typer.Option(False, "--json", help="One JSON object a line."),
 ) -> None:
-    """Print MD5, SHA-1, SHA-256 and, for images (found by content), PDQ and its quality.
+    """Print MD5, SHA-1, SHA-256 and, for images (found by content), PDQ and its quality;
+    for videos and animations, the vPDQ frame hashes (one a second) with time and quality.
 
     Exit code 8 when some file could not be read or decoded (the others are still printed).
     """
@@ -51,8 +52,13 @@ def hash_command(
         if h.dihedral:
             for value in h.dihedral[1:]:
                 console.print(f"         {value}")
+        if h.vpdq is not None:
+            console.print(f"  vpdq   {len(h.vpdq)} unique frames ({h.video_format})")
+            for pdq, quality, seconds in h.vpdq:
+                console.print(f"         {seconds:8.2f} s  {pdq}  quality {quality}")
         if h.error:
-            console.print(f"  [yellow]{h.image_format} not decodable: {h.error}[/]")
+            kind = h.video_format or h.image_format
+            console.print(f"  [yellow]{kind}: {h.error}[/]", highlight=False)
     if failed:
         raise typer.Exit(EXIT_SOME_FAILED)
 
@@ -125,7 +131,9 @@ def _print(item: MatchInput, result: QueryResult | None) -> None:
         hit = m.hit
         category = hit.category or "-"
         label = f" ({hit.category_label})" if hit.category_label else ""
-        how = "exact " + m.algorithm if m.kind == "exact" else f"PDQ distance {m.distance}"
+        how = {"exact": "exact " + m.algorithm, "video": "vPDQ (video)"}.get(
+            m.kind, f"PDQ distance {m.distance}"
+        )
         if m.variant:
             how += f" ({m.variant})"
         role = "known file" if hit.set_kind == "known" else "MATCH"
@@ -134,3 +142,5 @@ def _print(item: MatchInput, result: QueryResult | None) -> None:
             + (f", record {hit.record_key}" if hit.record_key else ""),
             highlight=False,
         )
+    for note in result.notes:
+        console.print(f"  {note}", highlight=False)

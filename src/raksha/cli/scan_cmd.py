@@ -51,6 +51,12 @@ def scan_command(
         help="Disk images: first read the whole image and check it against the MD5/SHA-1 "
         "stored at acquisition (E01); a mismatch is recorded and exits with code 10.",
     ),
+    video_every: float = typer.Option(
+        1.0,
+        "--video-every",
+        min=0.1,
+        help="Videos: seconds between the frames hashed (vPDQ; Meta's default is 1).",
+    ),
     carve: bool = typer.Option(
         True,
         "--carve/--no-carve",
@@ -105,6 +111,7 @@ def scan_command(
         limits=SourceLimits(max_depth=max_depth),
         verify=verify,
         carve=carve,
+        video_every=video_every,
     )
     chosen = None if kind == "auto" else kind
     export = None

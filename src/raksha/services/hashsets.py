@@ -47,6 +47,7 @@ def import_hashset(
     category_scheme: str | None = None,
     category_map: str | None = None,
     pdq_threshold: int | None = None,
+    video_threshold: int | None = None,
     mode: ImportMode = "replace",
     on_progress: ProgressCallback | None = None,
 ) -> ImportReport:
@@ -69,6 +70,7 @@ def import_hashset(
         kind=kind,
         category_scheme=category_scheme,
         pdq_threshold=pdq_threshold,
+        video_threshold=video_threshold,
         mode=mode,
     )
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from raksha.errors import HashingError, InvalidHashError
-from raksha.hashes import ALGORITHMS, MD5, PDQ, SHA1, SHA256, normalize_hash
+from raksha.hashes import ALGORITHMS, MD5, PDQ, SHA1, SHA256, VPDQ, normalize_hash
 from raksha.hashing.files import FileHashes, hash_file
-from raksha.matching.matcher import Matcher, Query, QueryResult
+from raksha.matching.matcher import Match, Matcher, Query, QueryResult
+from raksha.matching.video import VideoFrame, VideoMatcher
 
 #: Inputs matched per round trip to the store and index when streaming.
 STREAM_BATCH = 256
@@ -81,17 +82,41 @@ def to_input(text: str, *, dihedral: bool) -> MatchInput:
         return MatchInput(text, None, error=str(exc))
 
 
+def add_video_matches(
+    videos: VideoMatcher, result: QueryResult, frames: list[tuple[str, int, float]]
+) -> None:
+    """A video's matches in the terms of any other: reference videos (kind ``video``,
+    the shares in the notes) and known images shown in it (the second as the variant)."""
+    found = videos.match([VideoFrame(*f) for f in frames])
+    for v in found.videos:
+        result.matches.append(Match("video", VPDQ, v.best_distance, v.hit))
+        result.notes.append(
+            f"{v.hit.set_name} video {v.hit.record_key}: {v.query_share:.0%} of this video's "
+            f"frames match, {v.ref_share:.0%} of the reference's"
+        )
+    for f in found.frames:
+        m = f.match
+        result.matches.append(
+            Match(m.kind, m.algorithm, m.distance, m.hit, f"at {f.at_seconds:.0f} s")
+        )
+
+
 def match_stream(
     matcher: Matcher, texts: Iterable[str], *, dihedral: bool, batch: int = STREAM_BATCH
 ) -> Iterator[tuple[MatchInput, QueryResult | None]]:
     """Match inputs in batches, yielding results in input order as each batch completes."""
     pending: list[MatchInput] = []
 
+    videos = VideoMatcher(matcher)
+
     def flush() -> Iterator[tuple[MatchInput, QueryResult | None]]:
         queries = [i.query for i in pending if i.query is not None]
         results = iter(matcher.match(queries)) if queries else iter(())
         for item in pending:
-            yield item, (next(results) if item.query is not None else None)
+            result = next(results) if item.query is not None else None
+            if result is not None and item.file is not None and item.file.vpdq:
+                add_video_matches(videos, result, item.file.vpdq)
+            yield item, result
         pending.clear()
 
     for line in texts:

@@ -53,6 +53,7 @@ class SetDescription:
     category_scheme: str | None = None  # None: decided from the file
     category_labels: dict[str, str] = field(default_factory=dict)
     pdq_threshold: int | None = None
+    video_threshold: int | None = None  # percent of frames; None: keep (new sets: 80)
     mode: ImportMode = "replace"
 
 
@@ -137,6 +138,9 @@ class HashSetImporter:
         started = time.monotonic()
         if description.pdq_threshold is not None and not 0 <= description.pdq_threshold <= 128:
             raise UsageError("a PDQ threshold must be between 0 and 128 (the default is 31)")
+        video = description.video_threshold
+        if video is not None and not 1 <= video <= 100:
+            raise UsageError("a video threshold is a percentage of frames, 1 to 100 (default 80)")
         try:
             with self.store.engine.begin() as conn:
                 report = self._run(conn, events, description, source, on_progress, complete)
@@ -181,6 +185,7 @@ class HashSetImporter:
                     category_scheme=desc.category_scheme or "none",
                     category_map=desc.category_labels,
                     pdq_threshold=31 if desc.pdq_threshold is None else desc.pdq_threshold,
+                    video_threshold=desc.video_threshold,
                     active=True,
                     created_at=now,
                     updated_at=now,
@@ -254,6 +259,8 @@ class HashSetImporter:
                 set_values[name] = value
         if desc.pdq_threshold is not None:
             set_values["pdq_threshold"] = desc.pdq_threshold
+        if desc.video_threshold is not None:
+            set_values["video_threshold"] = desc.video_threshold
         conn.execute(hs.update().where(hs.c.id == set_id).values(**set_values))
         conn.execute(
             imp.update()
