@@ -20,6 +20,7 @@ from raksha.cli import (
     hashset_cmd,
     index_cmd,
     match_cmd,
+    network_cmd,
     referral_cmd,
     scan_cmd,
     tip_cmd,
@@ -50,6 +51,8 @@ app.add_typer(case_cmd.app, name="case")
 app.add_typer(scan_cmd.evidence_app, name="evidence")
 app.add_typer(tip_cmd.app, name="tip")
 app.add_typer(referral_cmd.app, name="referral")
+app.add_typer(network_cmd.person_app, name="person")
+app.add_typer(network_cmd.network_app, name="network")
 app.add_typer(watch_cmd.app, name="watch")
 app.command("scan")(scan_cmd.scan_command)
 app.command("hits")(scan_cmd.hits_command)
@@ -57,6 +60,7 @@ app.command("groups")(chat_cmd.groups_command)
 app.command("accounts")(chat_cmd.accounts_command)
 app.command("sightings")(chat_cmd.sightings_command)
 app.command("referrals")(referral_cmd.referrals_command)
+app.command("suspects")(network_cmd.suspects_command)
 app.command("hash")(match_cmd.hash_command)
 app.command("match")(match_cmd.match_command)
 app.command("demo")(demo_cmd.demo_command)

@@ -367,3 +367,4 @@ item_matches_table = cast(Table, ItemMatch.__table__)
 # in Base.metadata wherever the models are used (migrations, the schema test).
 from raksha.store import chat_models as _chat_models  # noqa: E402, F401
 from raksha.store import intel_models as _intel_models  # noqa: E402, F401
+from raksha.store import network_models as _network_models  # noqa: E402, F401

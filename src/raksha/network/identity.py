@@ -1,0 +1,364 @@
+"""Accounts become people: automatically on hard identifiers, by analysts on judgement.
+
+* **Automatic** (:func:`resolve`): every account gets a person; accounts are joined when
+  they share a hard identifier — the same E.164 phone number (a WhatsApp number that is
+  also a Telegram account's number), or one reported account in a referral that names
+  them both by platform id or phone. Each join is an identity decision by ``raksha``
+  with the identifier as its reason.
+* **Suggested** (:func:`suggestions`): soft identifiers — the same display name on two
+  platforms or in two groups, a referral screen name matching a display name — are
+  listed for an analyst, never joined.
+* **By an analyst** (:func:`merge`, :func:`split`, :func:`undo`): each with who and why,
+  written to ``identity_decisions`` with what it changed, so it can be reversed. An
+  account an analyst placed is never moved by automatic resolution afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from raksha.errors import NotFoundError, UsageError
+from raksha.store.chat_models import accounts_table
+from raksha.store.db import Store
+from raksha.store.intel_models import referral_links_table
+from raksha.store.models import utcnow
+from raksha.store.network_models import (
+    identity_decisions_table,
+    people_table,
+    person_accounts_table,
+)
+
+logger = logging.getLogger(__name__)
+
+AUTOMATIC = "raksha"
+HARD_LINK_BASES = ("user_id", "phone")
+ANALYST = "analyst"
+
+PA, PT, DT, AT = person_accounts_table, people_table, identity_decisions_table, accounts_table
+
+
+@dataclass(slots=True)
+class ResolveReport:
+    new_people: int = 0
+    merges: int = 0
+    accounts_moved: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "new_people": self.new_people,
+            "merges": self.merges,
+            "accounts_moved": self.accounts_moved,
+        }
+
+
+@dataclass(slots=True, frozen=True)
+class Suggestion:
+    person_id: int
+    other_person_id: int
+    reason: str
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.why: dict[int, str] = {}
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(x, x) != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def join(self, a: int, b: int, why: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            low, high = min(ra, rb), max(ra, rb)
+            self.parent[high] = low
+            self.why.setdefault(high, why)
+
+
+def _ensure_people(conn: Connection, report: ResolveReport) -> None:
+    """One person for every account that has none yet (its own, basis ``own``)."""
+    missing = conn.execute(
+        select(AT.c.id, AT.c.display_name, AT.c.external_id)
+        .where(AT.c.id.not_in(select(PA.c.account_id)))
+        .order_by(AT.c.id)
+    ).all()
+    now = utcnow()
+    for account_id, name, external_id in missing:
+        person_id = conn.execute(
+            insert(PT).values(label=name or external_id, created_at=now)
+        ).inserted_primary_key[0]  # type: ignore[index]
+        conn.execute(insert(PA).values(person_id=person_id, account_id=account_id, basis="own"))
+        report.new_people += 1
+
+
+def _hard_pairs(conn: Connection) -> list[tuple[int, int, str]]:
+    """(account, account, why) for every pair tied by a hard identifier."""
+    pairs: list[tuple[int, int, str]] = []
+    by_phone: dict[str, list[int]] = {}
+    for account_id, phone in conn.execute(
+        select(AT.c.id, AT.c.external_id).where(AT.c.id_kind == "phone")
+    ):
+        by_phone.setdefault(phone, []).append(account_id)
+    for phone, ids in by_phone.items():
+        pairs.extend((ids[0], other, f"same phone number {phone}") for other in ids[1:])
+    rl = referral_links_table
+    by_reported: dict[int, list[int]] = {}
+    for reported, account_id in conn.execute(
+        select(rl.c.referral_account_id, rl.c.account_id).where(rl.c.basis.in_(HARD_LINK_BASES))
+    ):
+        by_reported.setdefault(reported, []).append(account_id)
+    for reported, ids in by_reported.items():
+        unique = sorted(set(ids))
+        pairs.extend(
+            (unique[0], other, f"one reported account in a referral (#{reported}) names both")
+            for other in unique[1:]
+        )
+    return pairs
+
+
+def resolve(store: Store) -> ResolveReport:
+    """Give every account a person and join people on hard identifiers (idempotent)."""
+    report = ResolveReport()
+    with store.engine.begin() as conn:
+        _ensure_people(conn, report)
+        person_of = dict(conn.execute(select(PA.c.account_id, PA.c.person_id)).all())
+        pinned = set(conn.execute(select(PA.c.account_id).where(PA.c.basis == ANALYST)).scalars())
+        union = _Union()
+        for a, b, why in _hard_pairs(conn):
+            if a in pinned or b in pinned:
+                continue  # an analyst decided where these belong
+            union.join(person_of[a], person_of[b], why)
+        groups: dict[int, list[int]] = {}
+        for person in set(person_of.values()):
+            root = union.find(person)
+            if root != person:
+                groups.setdefault(root, []).append(person)
+        for into, others in sorted(groups.items()):
+            for other in sorted(others):
+                moved = _move_all(conn, other, into, basis="hard", decision=None)
+                reason = union.why.get(other) or union.why.get(union.find(other), "")
+                _decide(
+                    conn,
+                    AUTOMATIC,
+                    "merge",
+                    into,
+                    other,
+                    [a for a, _, _ in moved],
+                    reason or "a hard identifier",
+                    {"moves": moved},
+                    automatic=True,
+                )
+                report.merges += 1
+                report.accounts_moved += len(moved)
+    return report
+
+
+def _move_all(
+    conn: Connection, source: int, target: int, *, basis: str, decision: int | None
+) -> list[tuple[int, int, str]]:
+    rows = conn.execute(select(PA.c.account_id, PA.c.basis).where(PA.c.person_id == source)).all()
+    conn.execute(
+        update(PA)
+        .where(PA.c.person_id == source)
+        .values(person_id=target, basis=basis, decision_id=decision)
+    )
+    conn.execute(delete(PT).where(PT.c.id == source))
+    return [(account, source, old) for account, old in rows]
+
+
+def _decide(
+    conn: Connection,
+    actor: str,
+    action: str,
+    person: int | None,
+    other: int | None,
+    accounts: list[int],
+    reason: str,
+    before: dict[str, Any],
+    *,
+    automatic: bool = False,
+) -> int:
+    return int(
+        conn.execute(
+            insert(DT).values(
+                at=utcnow(),
+                actor=actor,
+                action=action,
+                automatic=automatic,
+                person_id=person,
+                other_person_id=other,
+                account_ids=accounts,
+                reason=reason,
+                before=before,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+
+
+def _need_reason(actor: str, reason: str) -> None:
+    if not actor.strip() or not reason.strip():
+        raise UsageError("an identity decision needs who makes it (--by) and why (--reason)")
+
+
+def _person_exists(conn: Connection, person_id: int) -> None:
+    if conn.execute(select(PT.c.id).where(PT.c.id == person_id)).first() is None:
+        raise NotFoundError(f"no person #{person_id}; `raksha suspects` lists them")
+
+
+def merge(store: Store, person_id: int, other_id: int, *, actor: str, reason: str) -> int:
+    """Move every account of ``other_id`` to ``person_id``; returns the decision's id."""
+    _need_reason(actor, reason)
+    if person_id == other_id:
+        raise UsageError("a person cannot be merged with itself")
+    with store.engine.begin() as conn:
+        _person_exists(conn, person_id)
+        _person_exists(conn, other_id)
+        moved = _move_all(conn, other_id, person_id, basis=ANALYST, decision=None)
+        decision = _decide(
+            conn,
+            actor,
+            "merge",
+            person_id,
+            other_id,
+            [a for a, _, _ in moved],
+            reason,
+            {"moves": moved},
+        )
+        conn.execute(update(PA).where(PA.c.person_id == person_id).values(decision_id=decision))
+    return decision
+
+
+def split(
+    store: Store, person_id: int, account_ids: list[int], *, actor: str, reason: str
+) -> tuple[int, int]:
+    """Move ``account_ids`` of a person to a new person; returns (decision, new person)."""
+    _need_reason(actor, reason)
+    with store.engine.begin() as conn:
+        _person_exists(conn, person_id)
+        owned = dict(
+            conn.execute(
+                select(PA.c.account_id, PA.c.basis).where(PA.c.person_id == person_id)
+            ).all()
+        )
+        wrong = sorted(set(account_ids) - set(owned))
+        if wrong:
+            raise UsageError(f"accounts {wrong} are not person #{person_id}'s")
+        if len(set(account_ids)) >= len(owned):
+            raise UsageError("a split leaves at least one account with the person")
+        label = conn.execute(select(AT.c.display_name).where(AT.c.id == account_ids[0])).scalar()
+        new_person = int(
+            conn.execute(insert(PT).values(label=label, created_at=utcnow())).inserted_primary_key[
+                0
+            ]  # type: ignore[index]
+        )
+        moves = [(a, person_id, owned[a]) for a in account_ids]
+        decision = _decide(
+            conn,
+            actor,
+            "split",
+            person_id,
+            new_person,
+            list(account_ids),
+            reason,
+            {"moves": moves, "new_person": new_person},
+        )
+        conn.execute(
+            update(PA)
+            .where(PA.c.account_id.in_(account_ids))
+            .values(person_id=new_person, basis=ANALYST, decision_id=decision)
+        )
+        # What stays is also the analyst's decision now: automation must not rejoin them.
+        conn.execute(update(PA).where(PA.c.person_id == person_id).values(basis=ANALYST))
+    return decision, new_person
+
+
+def undo(store: Store, decision_id: int, *, actor: str, reason: str) -> int:
+    """Reverse a merge or split (the accounts go back where they were); audited too."""
+    _need_reason(actor, reason)
+    with store.engine.begin() as conn:
+        row = conn.execute(select(DT).where(DT.c.id == decision_id)).first()
+        if row is None:
+            raise NotFoundError(f"no identity decision #{decision_id}")
+        if row.undone_by is not None or row.action == "undo":
+            raise UsageError(
+                f"decision #{decision_id} cannot be undone (already undone, or an undo)"
+            )
+        moves = (row.before or {}).get("moves", [])
+        for account, old_person, old_basis in moves:
+            exists = conn.execute(select(PT.c.id).where(PT.c.id == old_person)).first()
+            if exists is None:
+                conn.execute(insert(PT).values(id=old_person, created_at=utcnow()))
+            conn.execute(
+                update(PA)
+                .where(PA.c.account_id == account)
+                .values(person_id=old_person, basis=old_basis if old_basis != "hard" else ANALYST)
+            )
+        if row.action == "split" and row.other_person_id is not None:
+            left = conn.execute(
+                select(func.count()).select_from(PA).where(PA.c.person_id == row.other_person_id)
+            ).scalar_one()
+            if not left:
+                conn.execute(delete(PT).where(PT.c.id == row.other_person_id))
+        undo_id = _decide(
+            conn,
+            actor,
+            "undo",
+            row.person_id,
+            row.other_person_id,
+            list(row.account_ids),
+            reason,
+            {"undoes": decision_id},
+        )
+        conn.execute(update(DT).where(DT.c.id == decision_id).values(undone_by=undo_id))
+    return undo_id
+
+
+def suggestions(store: Store, limit: int = 200) -> list[Suggestion]:
+    """People who may be one, on soft identifiers; for an analyst to decide."""
+    out: list[Suggestion] = []
+    seen: set[tuple[int, int]] = set()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(PA.c.person_id, AT.c.display_name, AT.c.platform)
+            .join(AT, AT.c.id == PA.c.account_id)
+            .where(AT.c.display_name.is_not(None))
+        ).all()
+        by_name: dict[str, set[tuple[int, str]]] = {}
+        for person, name, platform in rows:
+            key = "".join(ch for ch in name.casefold() if ch.isalnum())
+            if len(key) >= 4 and not key.isdigit():
+                by_name.setdefault(key, set()).add((person, platform))
+        for key, members in sorted(by_name.items()):
+            people = sorted({p for p, _ in members})
+            for other in people[1:]:
+                pair = (people[0], other)
+                if pair not in seen:
+                    seen.add(pair)
+                    out.append(Suggestion(pair[0], pair[1], f"same display name ({key})"))
+        rl = referral_links_table
+        soft = conn.execute(
+            select(rl.c.referral_account_id, PA.c.person_id)
+            .join(PA, PA.c.account_id == rl.c.account_id)
+            .where(rl.c.basis.not_in(HARD_LINK_BASES))
+        ).all()
+        by_reported: dict[int, set[int]] = {}
+        for reported, person in soft:
+            by_reported.setdefault(reported, set()).add(person)
+        for reported, people_set in by_reported.items():
+            people = sorted(people_set)
+            for other in people[1:]:
+                pair = (people[0], other)
+                if pair not in seen:
+                    seen.add(pair)
+                    out.append(
+                        Suggestion(pair[0], pair[1], f"a referral's screen name (#{reported})")
+                    )
+    return out[:limit]
