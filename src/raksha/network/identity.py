@@ -16,10 +16,11 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from raksha.errors import NotFoundError, UsageError
 from raksha.store.chat_models import accounts_table
@@ -84,19 +85,42 @@ class _Union:
 
 
 def _ensure_people(conn: Connection, report: ResolveReport) -> None:
-    """One person for every account that has none yet (its own, basis ``own``)."""
+    """One person for every account that has none yet (its own, basis ``own``).
+
+    People are inserted in batches and matched back to their accounts by a label made
+    unique for the batch, so 50,000 new accounts cost a few statements, not 50,000.
+    """
     missing = conn.execute(
         select(AT.c.id, AT.c.display_name, AT.c.external_id)
         .where(AT.c.id.not_in(select(PA.c.account_id)))
         .order_by(AT.c.id)
     ).all()
     now = utcnow()
-    for account_id, name, external_id in missing:
-        person_id = conn.execute(
-            insert(PT).values(label=name or external_id, created_at=now)
-        ).inserted_primary_key[0]  # type: ignore[index]
-        conn.execute(insert(PA).values(person_id=person_id, account_id=account_id, basis="own"))
-        report.new_people += 1
+    for start in range(0, len(missing), 5000):
+        part = missing[start : start + 5000]
+        tag = f"~raksha-new-{uuid.uuid4().hex}-"
+        conn.execute(
+            insert(PT),
+            [{"label": f"{tag}{account_id}", "created_at": now} for account_id, _, _ in part],
+        )
+        made = dict(
+            conn.execute(select(PT.c.label, PT.c.id).where(PT.c.label.like(f"{tag}%"))).all()
+        )
+        conn.execute(
+            insert(PA),
+            [
+                {"person_id": made[f"{tag}{account_id}"], "account_id": account_id, "basis": "own"}
+                for account_id, _, _ in part
+            ],
+        )
+        conn.execute(
+            update(PT).where(PT.c.id == bindparam("pid")).values(label=bindparam("new_label")),
+            [
+                {"pid": made[f"{tag}{account_id}"], "new_label": (name or external_id)[:300]}
+                for account_id, name, external_id in part
+            ],
+        )
+        report.new_people += len(part)
 
 
 def _hard_pairs(conn: Connection) -> list[tuple[int, int, str]]:
