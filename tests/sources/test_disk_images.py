@@ -76,7 +76,10 @@ def _check_planted(disk: b.Disk, found: dict[str, tuple[SourceItem, bytes | None
             assert item.locator == f"{root} > partition {number} @ {offset} > {planted.path}"
         assert item.inode is not None
         # Small NTFS files are resident in their MFT record: no data run, so no offset.
-        assert item.offset is not None or len(planted.data) < 1024
+        resident = "NTFS" in (found[item.locator.rsplit(" > ", 1)[0]][0].note or "") and (
+            len(planted.data) < 1024
+        )
+        assert (item.offset is None) == resident, planted.path
         assert item.modified is not None and item.modified.tzinfo == UTC
 
 
