@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 from raksha.errors import InvalidHashError
 from raksha.hashes import MD5, PDQ, SHA1, SHA256, normalize_hash
@@ -58,24 +58,33 @@ _TYPED_LINE: Final = re.compile(
 _EXTRA_TEXT_LIMIT: Final = 200
 
 
+def content_lines(stream: IO[str], max_line: int = MAX_LINE) -> Iterator[tuple[int, str | None]]:
+    """``(line number, text)`` for every line with content; text ``None`` if over-long.
+
+    Lines are read with a length cap, so even a stream with no line breaks is read in flat
+    memory; blank lines and ``#`` comments are skipped. Shared by every line-based reader.
+    """
+    number = 0
+    while True:
+        line = stream.readline(max_line)
+        if not line:
+            return
+        number += 1
+        if len(line) >= max_line and not line.endswith("\n"):
+            while (more := stream.readline(max_line)) and not more.endswith("\n"):
+                pass
+            yield number, None
+            continue
+        text = line.rstrip("\n")
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#"):
+            yield number, text
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
     """``(line number, text)`` for every line with content; text ``None`` if over-long."""
     with path.open("r", encoding="utf-8-sig", errors="replace", newline=None) as f:
-        number = 0
-        while True:
-            line = f.readline(MAX_LINE)
-            if not line:
-                return
-            number += 1
-            if len(line) >= MAX_LINE and not line.endswith("\n"):
-                while (more := f.readline(MAX_LINE)) and not more.endswith("\n"):
-                    pass
-                yield number, None
-                continue
-            text = line.rstrip("\n")
-            stripped = text.strip()
-            if stripped and not stripped.startswith("#"):
-                yield number, text
+        yield from content_lines(f)
 
 
 def _too_long(number: int) -> Rejection:

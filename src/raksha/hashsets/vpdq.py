@@ -40,6 +40,7 @@ from typing import IO, Any, BinaryIO, Final
 from raksha.errors import InputFormatError
 from raksha.hashes import VPDQ
 from raksha.hashsets.records import ParseEvent, ReferenceRecord, Rejection, SetInfo, excerpt
+from raksha.hashsets.text import content_lines
 
 FORMAT_NAME: Final = "vpdq"
 #: Largest ZIP member read (uncompressed); bigger ones are skipped with a rejection.
@@ -67,21 +68,9 @@ _FORMS: Final = "'pdqhex,quality,timestamp' or 'frame,quality,pdqhex,timestamp'"
 
 
 def _content_lines(stream: IO[str]) -> Iterator[tuple[int, str | None]]:
-    """``(line number, text)`` for lines with content; text ``None`` when over-long."""
-    number = 0
-    while True:
-        line = stream.readline(MAX_LINE)
-        if not line:
-            return
-        number += 1
-        if len(line) >= MAX_LINE and not line.endswith("\n"):
-            while (more := stream.readline(MAX_LINE)) and not more.endswith("\n"):
-                pass
-            yield number, None
-            continue
-        text = line.strip()
-        if text and not text.startswith("#"):
-            yield number, text
+    """``(line number, stripped text)`` for lines with content; ``None`` when over-long."""
+    for number, text in content_lines(stream, MAX_LINE):
+        yield number, text.strip() if text is not None else None
 
 
 def _head_lines(head: bytes) -> list[str]:

@@ -78,6 +78,32 @@ class VideoResult:
     frames: list[FrameMatch]
     usable_frames: int
 
+    def as_matches(self) -> list[tuple[Match, dict[str, float]]]:
+        """Every match in the terms of any other match, with what only videos have: a
+        reference video as kind ``video`` (its best frame distance) with both shares, a
+        known image shown in the video with the second it is shown at."""
+        out: list[tuple[Match, dict[str, float]]] = [
+            (
+                Match("video", VPDQ, v.best_distance, v.hit),
+                {"query_share": v.query_share, "ref_share": v.ref_share},
+            )
+            for v in self.videos
+        ]
+        out += [
+            (
+                Match(
+                    "frame",
+                    f.match.algorithm,
+                    f.match.distance,
+                    f.match.hit,
+                    f"at {f.at_seconds:.0f} s",
+                ),
+                {"at_seconds": f.at_seconds},
+            )
+            for f in self.frames
+        ]
+        return out
+
 
 class VideoMatcher:
     """Video matching on top of a :class:`Matcher` (same index, same set thresholds)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from raksha.hashes import MD5, PDQ, SHA1, SHA256, VPDQ
+from raksha.hashes import MD5, SHA1, SHA256
 from raksha.hashing.crypto import digest_files
 from raksha.locators import chain_locator, locator_key
 from raksha.matching.matcher import Match, Matcher, Query
@@ -565,78 +565,30 @@ class ScanPipeline:
             row.status = "failed" if row.sha256 is None else "partial"
             c.failed += 1
             self.failures.append((p.locator, error))
-        flagged = [m for m in p.matches if m.hit.set_kind == "reference"]
-        video_rows = self._video_rows(p.video_matches)
-        if flagged or any(r.set_kind == "reference" for r in video_rows):
+        video = p.video_matches.as_matches() if p.video_matches is not None else []
+        matches: list[tuple[Match, dict[str, float]]] = [(m, {}) for m in p.matches] + video
+        flagged = [m for m, _ in matches if m.hit.set_kind == "reference"]
+        if flagged:
             c.hits += 1
-            self.hits.append((p.locator, flagged + self._video_as_matches(p.video_matches)))
-        row.matches = [
-            MatchRow(
-                ref_id=m.hit.ref_id,
-                set_name=m.hit.set_name,
-                set_kind=m.hit.set_kind,
-                algorithm=m.algorithm,
-                match_kind=m.kind,
-                distance=m.distance,
-                variant=m.variant,
-                ref_value=m.hit.value,
-                record_key=m.hit.record_key,
-                category=m.hit.category,
-                category_label=m.hit.category_label,
-            )
-            for m in p.matches
-        ] + video_rows
+            self.hits.append((p.locator, flagged))
+        row.matches = [_match_row(m, **extra) for m, extra in matches]
         return row
 
-    @staticmethod
-    def _video_as_matches(found: VideoMatches | None) -> list[Match]:
-        """Video hits in the scan summary's terms: the frame row, the best distance."""
-        if found is None:
-            return []
-        out = [Match("video", VPDQ, v.best_distance, v.hit) for v in found.videos]
-        out += [f.match for f in found.frames]
-        return [m for m in out if m.hit.set_kind == "reference"]
 
-    @staticmethod
-    def _video_rows(found: VideoMatches | None) -> list[MatchRow]:
-        if found is None:
-            return []
-        rows = []
-        for v in found.videos:
-            h = v.hit
-            rows.append(
-                MatchRow(
-                    ref_id=h.ref_id,
-                    set_name=h.set_name,
-                    set_kind=h.set_kind,
-                    algorithm=VPDQ,
-                    match_kind="video",
-                    distance=v.best_distance,
-                    variant=None,
-                    ref_value=h.value,
-                    record_key=h.record_key,
-                    category=h.category,
-                    category_label=h.category_label,
-                    query_share=v.query_share,
-                    ref_share=v.ref_share,
-                )
-            )
-        for f in found.frames:
-            h = f.match.hit
-            rows.append(
-                MatchRow(
-                    ref_id=h.ref_id,
-                    set_name=h.set_name,
-                    set_kind=h.set_kind,
-                    algorithm=PDQ,
-                    match_kind="frame",
-                    distance=f.match.distance,
-                    variant=None,
-                    ref_value=h.value,
-                    record_key=h.record_key,
-                    category=h.category,
-                    category_label=h.category_label,
-                    at_seconds=f.at_seconds,
-                )
-            )
-        return rows
+def _match_row(m: Match, **video: float) -> MatchRow:
+    """The stored form of a match (``video``: the shares, or the second a frame shows)."""
+    h = m.hit
+    return MatchRow(
+        ref_id=h.ref_id,
+        set_name=h.set_name,
+        set_kind=h.set_kind,
+        algorithm=m.algorithm,
+        match_kind=m.kind,
+        distance=m.distance,
+        variant=m.variant,
+        ref_value=h.value,
+        record_key=h.record_key,
+        category=h.category,
+        category_label=h.category_label,
+        **video,
+    )

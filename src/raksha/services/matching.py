@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from raksha.errors import HashingError, InvalidHashError
-from raksha.hashes import ALGORITHMS, MD5, PDQ, SHA1, SHA256, VPDQ, normalize_hash
+from raksha.hashes import ALGORITHMS, MD5, PDQ, SHA1, SHA256, normalize_hash
 from raksha.hashing.files import FileHashes, hash_file
-from raksha.matching.matcher import Match, Matcher, Query, QueryResult
+from raksha.matching.matcher import Matcher, Query, QueryResult
 from raksha.matching.video import VideoFrame, VideoMatcher
 
 #: Inputs matched per round trip to the store and index when streaming.
@@ -88,17 +88,13 @@ def add_video_matches(
     """A video's matches in the terms of any other: reference videos (kind ``video``,
     the shares in the notes) and known images shown in it (the second as the variant)."""
     found = videos.match([VideoFrame(*f) for f in frames])
-    for v in found.videos:
-        result.matches.append(Match("video", VPDQ, v.best_distance, v.hit))
-        result.notes.append(
-            f"{v.hit.set_name} video {v.hit.record_key}: {v.query_share:.0%} of this video's "
-            f"frames match, {v.ref_share:.0%} of the reference's"
-        )
-    for f in found.frames:
-        m = f.match
-        result.matches.append(
-            Match(m.kind, m.algorithm, m.distance, m.hit, f"at {f.at_seconds:.0f} s")
-        )
+    for m, extra in found.as_matches():
+        result.matches.append(m)
+        if m.kind == "video":
+            result.notes.append(
+                f"{m.hit.set_name} video {m.hit.record_key}: {extra['query_share']:.0%} of this "
+                f"video's frames match, {extra['ref_share']:.0%} of the reference's"
+            )
 
 
 def match_stream(

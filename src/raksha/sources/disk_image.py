@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from raksha.sources.base import (
     human_size,
     reason_of,
 )
+from raksha.sources.capture import Captured, ReadContext
 from raksha.sources.carving import MAX_CARVE, carve, free_ranges
 from raksha.sources.image_media import AcquisitionInfo, EwfMedia, Media, open_media
 from raksha.sources.magic import sniff_archive
@@ -220,18 +222,9 @@ class DiskImageSource(BaseSource):
             yield item
             return
         ctx = new_context(self.limits, self._temp)
-        sink = ctx.sink()
         try:
-            offset = 0
-            while offset < size:
-                chunk = fs.read(entry, offset, min(READ_CHUNK, size - offset))
-                if not chunk:
-                    raise OSError(f"no data at byte {offset:,} of {size:,}")
-                sink.write(chunk)
-                offset += len(chunk)
-            captured = sink.finish()
+            captured = _capture(ctx, partial(fs.read, entry), 0, size)
         except (OSError, ArchiveLimitError) as exc:
-            sink.discard()
             item.error = f"unreadable: {reason_of(exc)}"
             yield item
             return
@@ -257,18 +250,29 @@ class DiskImageSource(BaseSource):
                 yield item
                 continue
             ctx = new_context(self.limits, self._temp)
-            sink = ctx.sink()
             try:
-                pos = found.offset
-                end = found.offset + found.length
-                while pos < end:
-                    chunk = self.media.read(pos, min(READ_CHUNK, end - pos))
-                    if not chunk:
-                        raise OSError(f"the image ends at byte {pos:,}")
-                    sink.write(chunk)
-                    pos += len(chunk)
-                item.payload = sink.finish().payload
+                item.payload = _capture(ctx, self.media.read, found.offset, found.length).payload
             except (OSError, ArchiveLimitError) as exc:
-                sink.discard()
                 item.error = f"unreadable: {reason_of(exc)}"
             yield item
+
+
+def _capture(
+    ctx: ReadContext, read: Callable[[int, int], bytes], start: int, size: int
+) -> Captured:
+    """``size`` bytes from ``read(offset, n)`` at ``start`` into a payload under the
+    source's limits (in memory when small, else a private temporary file); the partial
+    copy goes on error."""
+    sink = ctx.sink()
+    try:
+        done = 0
+        while done < size:
+            chunk = read(start + done, min(READ_CHUNK, size - done))
+            if not chunk:
+                raise OSError(f"no data at byte {done:,} of {size:,}")
+            sink.write(chunk)
+            done += len(chunk)
+        return sink.finish()
+    except BaseException:
+        sink.discard()
+        raise
