@@ -34,13 +34,10 @@ import cProfile
 import logging
 import math
 import os
-import platform
-import pstats
 import random
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -48,6 +45,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.common import machine_line, print_profile
 from raksha.hashing.crypto import digest_files
 from raksha.scan.executors import default_workers
 from raksha.scan.pipeline import ScanOptions, ScanPipeline, ScanResult
@@ -285,21 +283,6 @@ def scan(
 # -- report -----------------------------------------------------------------------------------
 
 
-def machine_line() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"nproc = {default_workers()} ({os.cpu_count()} CPUs), {model}, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-    )
-
-
 def print_runs(pairs: list[tuple[Measured, Measured]]) -> None:
     print()
     print(
@@ -352,15 +335,6 @@ def print_markdown(
     print(f"Median image / folder MB/s: **{median:.2f}** (target ≥ {TARGET:.2f}) {verdict}")
     print()
     print(f"Machine: {machine_line()}")
-
-
-def print_profile(profile: cProfile.Profile, top: int) -> None:
-    print()
-    print(f"cProfile of one extra image scan (main process only), top {top} by cumulative time:")
-    stats = pstats.Stats(profile, stream=sys.stdout)
-    stats.strip_dirs().sort_stats(pstats.SortKey.CUMULATIVE).print_stats(top)
-    print(f"… and top {top} by own time (lock waits are the main process idle on the workers):")
-    stats.sort_stats(pstats.SortKey.TIME).print_stats(top)
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -455,7 +429,12 @@ def main() -> None:
             profile = cProfile.Profile()
             warm([image])
             scan("image", image, work / "store-profile", args.workers, profile)
-            print_profile(profile, args.profile_top)
+            print_profile(
+                profile,
+                args.profile_top,
+                "one extra image scan (main process only)",
+                own_first=False,
+            )
     finally:
         if args.keep:
             print(f"kept {work}")

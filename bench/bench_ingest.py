@@ -42,12 +42,10 @@ import cProfile
 import gc
 import hashlib
 import json
-import pstats
 import random
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -61,7 +59,7 @@ from typing import Any, TextIO
 import ijson
 from sqlalchemy import event
 
-from bench.bench_disk_image import machine_line
+from bench.common import machine_line, print_profile
 from raksha.chats.detect import detect_export
 from raksha.chats.records import ChatMessage, ChatProblem
 from raksha.chats.telegram import read_telegram
@@ -562,15 +560,6 @@ def print_markdown(
     print(f"Machine: {machine_line()}")
 
 
-def print_profile(profile: cProfile.Profile, top: int) -> None:
-    print()
-    print(f"cProfile of one extra chat-writer run (reading included), top {top} by own time:")
-    stats = pstats.Stats(profile, stream=sys.stdout)
-    stats.strip_dirs().sort_stats(pstats.SortKey.TIME).print_stats(top)
-    print(f"… and top {top} by cumulative time:")
-    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(top)
-
-
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -625,7 +614,12 @@ def main() -> None:
         if args.profile:
             profile = cProfile.Profile()
             stage_writer(export, work / "store-profile", profile)
-            print_profile(profile, args.profile_top)
+            print_profile(
+                profile,
+                args.profile_top,
+                "one extra chat-writer run (reading included)",
+                own_first=True,
+            )
     finally:
         if args.keep:
             print(f"kept {work}")

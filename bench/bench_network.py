@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tests.network.state import build_state, scale
 
-from bench.bench_disk_image import machine_line
+from bench.common import machine_line
 from raksha.network import graph, identity
 from raksha.network.queries import chat_facts, corroboration, iter_post_facts
 from raksha.network.ranking import rank_groups, rank_people

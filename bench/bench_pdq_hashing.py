@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import os
 
+from bench.common import cpu_model
+
 # One core means one thread everywhere, BLAS included (set before numpy loads it).
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -80,17 +81,6 @@ def _time_per_image(
     return best, outputs
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=20, help="number of images (default 20)")
@@ -106,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cpu = min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
     pytx = _pytx_hasher()
-    print(f"machine: {os.cpu_count()} CPUs, {_cpu_model()}; pinned to CPU {cpu}")
+    print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}; pinned to CPU {cpu}")
 
     with tempfile.TemporaryDirectory(prefix="raksha-bench-") as tmp:
         paths = []

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 
+from bench.common import cpu_model
+
 # One core means one thread everywhere (set before numpy or faiss load their pools).
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -275,16 +277,6 @@ def pytx_queries(size: int, args: argparse.Namespace) -> int:
     if chosen is None:
         chosen = args.queries if size <= 2_000_000 else min(args.queries, 1_000)
     return int(chosen)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def recall(report: dict[str, Any], truth: set[tuple[int, int, int]], verify: int) -> str:

@@ -55,6 +55,8 @@ from __future__ import annotations
 
 import os
 
+from bench.common import cpu_model
+
 # One core means one thread everywhere (set before numpy or any codec loads its pools).
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -241,17 +243,6 @@ def _pairs(peer: list[Frame], ours: list[Frame]) -> list[tuple[Frame, Frame]]:
     return out
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _size(text: str) -> tuple[int, int]:
     width, _, height = text.lower().partition("x")
     try:
@@ -280,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cpu = min(os.sched_getaffinity(0))
     print(
-        f"machine: nproc {os.cpu_count()}, {_cpu_model()}, Python {platform.python_version()}; "
+        f"machine: nproc {os.cpu_count()}, {cpu_model()}, Python {platform.python_version()}; "
         f"each engine in its own spawned process pinned to CPU {cpu}"
     )
     print(
@@ -367,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"- Agreement: {len(pairs)} pairs, none with both qualities >= {QUALITY_FLOOR}.")
     print(
-        f"- Machine: nproc {os.cpu_count()}, {_cpu_model()}, Python {platform.python_version()}, "
+        f"- Machine: nproc {os.cpu_count()}, {cpu_model()}, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}."
     )
     return 0
