@@ -204,6 +204,8 @@ def link_referral_accounts(store: Store) -> int:
     """
     ra, at, rl = referral_accounts_table, accounts_table, referral_links_table
     with store.engine.begin() as conn:
+        if conn.execute(select(ra.c.id).limit(1)).first() is None:
+            return 0  # no referral yet: nothing to link (runs after every chat ingest)
         before = conn.execute(select(func.count()).select_from(rl)).scalar_one()
         by_id: dict[str, list[tuple[int, str]]] = {}
         by_name: dict[str, list[tuple[int, str]]] = {}

@@ -14,7 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, and_, bindparam, case, delete, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    select,
+    tuple_,
+    update,
+)
 
 from raksha.chats.records import AccountRef, ChatEvent, ChatInfo, ChatMessage, ChatProblem
 from raksha.locators import chain_locator, locator_key
@@ -212,15 +222,17 @@ class ChatWriter:
                 ],
             )
             at = accounts_table
-            for k in missing:
-                self._account_ids[k] = conn.execute(
-                    select(at.c.id).where(
-                        at.c.platform == k[0],
-                        at.c.id_kind == k[1],
-                        at.c.external_id == k[2],
-                        at.c.scope == k[3],
+            keys = list(missing)
+            for start in range(0, len(keys), 500):  # ids of new accounts: a query per 500
+                part = keys[start : start + 500]
+                for row in conn.execute(
+                    select(
+                        at.c.platform, at.c.id_kind, at.c.external_id, at.c.scope, at.c.id
+                    ).where(
+                        tuple_(at.c.platform, at.c.id_kind, at.c.external_id, at.c.scope).in_(part)
                     )
-                ).scalar_one()
+                ):
+                    self._account_ids[(row[0], row[1], row[2], row[3])] = row[4]
             self.counts.accounts += len(missing)
         return {k: self._account_ids[k] for k in wanted}
 
