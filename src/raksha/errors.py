@@ -60,3 +60,21 @@ class EvidenceIntegrityError(RakshaError):
     """Evidence does not match the hashes taken when it was acquired."""
 
     exit_code = 10
+
+
+class AccessDeniedError(RakshaError):
+    """The logged-in user's role, or their assignment to cases, does not allow this."""
+
+    exit_code = 11
+
+
+class AuthenticationError(RakshaError):
+    """Nobody is logged in, the session has expired, or the password is wrong."""
+
+    exit_code = 12
+
+
+class AuditChainError(RakshaError):
+    """The audit log's hash chain is broken: an entry was edited, inserted or deleted."""
+
+    exit_code = 13

@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
+from raksha.cases.actor import Actor
 from raksha.settings import Settings
 from raksha.store.db import Store
 
@@ -32,6 +33,11 @@ class AppContext:
         if self._store is None:
             self._store = Store.open(self.settings)
         return self._store
+
+    @property
+    def actor(self) -> Actor:
+        """The user this command acts as (login and sessions: ``raksha.cases.users``)."""
+        return Actor.local_setup()
 
     @property
     def index_dir(self) -> Path:

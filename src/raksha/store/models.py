@@ -202,7 +202,8 @@ class StoreMeta(Base):
 
 
 class Case(Base):
-    """A case: the container of evidence (extended by the cases issue)."""
+    """A case: the container of evidence, and the record a court sees (FIR, station,
+    district, sections, status; accused, links and members are in ``case_models``)."""
 
     __tablename__ = "cases"
 
@@ -210,6 +211,13 @@ class Case(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fir_number: Mapped[str | None] = mapped_column(String(60))
+    police_station: Mapped[str | None] = mapped_column(String(200))
+    district: Mapped[str | None] = mapped_column(String(100))
+    sections: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(30), default="under observation")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Evidence(Base):
@@ -241,6 +249,8 @@ class Evidence(Base):
     verified_sha1: Mapped[str | None] = mapped_column(String(40))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The seized device this image or extraction was made from, if any.
+    seizure_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Scan(Base):
@@ -365,6 +375,7 @@ item_matches_table = cast(Table, ItemMatch.__table__)
 
 # The chat, referral and tip tables live in their own module; importing it here puts them
 # in Base.metadata wherever the models are used (migrations, the schema test).
+from raksha.store import case_models as _case_models  # noqa: E402, F401
 from raksha.store import chat_models as _chat_models  # noqa: E402, F401
 from raksha.store import intel_models as _intel_models  # noqa: E402, F401
 from raksha.store import network_models as _network_models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Cases, operations, seizures and custody, users and roles, and the audit log."""
