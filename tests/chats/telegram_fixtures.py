@@ -100,9 +100,12 @@ def write_single(folder: Path, chat: ChatBuilder) -> Path:
 
 
 def write_full(
-    folder: Path, chats: list[ChatBuilder], left: list[ChatBuilder] | None = None
+    folder: Path,
+    chats: list[ChatBuilder],
+    left: list[ChatBuilder] | None = None,
+    owner: dict[str, Any] | None = None,
 ) -> Path:
-    """A full export: personal information, contacts, chats and left chats."""
+    """A full export: personal information (``owner``), contacts, chats and left chats."""
     folder.mkdir(parents=True, exist_ok=True)
     left = left or []
     for chat in [*chats, *left]:
@@ -112,7 +115,8 @@ def write_full(
             target.write_bytes(data)
     root = {
         "about": "Here is the data you requested.",
-        "personal_information": {"user_id": 900, "first_name": "Exporting", "last_name": "Officer"},
+        "personal_information": owner
+        or {"user_id": 900, "first_name": "Exporting", "last_name": "Officer"},
         "contacts": {"about": "", "list": []},
         "chats": {"about": "", "list": [_relocated(c) for c in chats]},
         "left_chats": {"about": "", "list": [_relocated(c) for c in left]},

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from raksha.chats.records import ChatInfo, ChatMessage, ChatProblem
+from raksha.chats.records import AccountRef, ChatInfo, ChatMessage, ChatProblem, ExportOwner
 from raksha.chats.telegram import looks_like_telegram, read_telegram
 from raksha.chats.tree import FolderTree, ZipTree
 from tests.chats.telegram_fixtures import (
@@ -92,6 +92,20 @@ def test_full_export_with_several_chats_and_left_chats(tmp_path: Path) -> None:
     photo = next(m for m in events if isinstance(m, ChatMessage) and m.media and m.media[0].path)
     assert photo.media[0].path == "chats/chat_1700000001/photos/photo_0@01-10-2026_08-10-00.jpg"
     assert (export / photo.media[0].path).exists()
+
+
+def test_full_export_names_the_account_it_was_made_from(tmp_path: Path) -> None:
+    personal = ChatBuilder("Sunil M", "personal_chat", 102)
+    personal.post(3, "Sunil M", "user102", "call me")
+    owner = {"user_id": 777, "first_name": "Kiran", "phone_number": "+91 98470 12345"}
+    events = _events(write_full(tmp_path / "full", [personal], owner=owner))
+    (found,) = [e for e in events if isinstance(e, ExportOwner)]
+    assert found.account == AccountRef("telegram", "user777", "user_id", "Kiran")
+    assert found.phone == "+919847012345"
+    # A single-chat export names no owner.
+    assert not [
+        e for e in _events(write_single(tmp_path / "one", personal)) if isinstance(e, ExportOwner)
+    ]
 
 
 def test_date_without_unixtime_is_read_in_the_export_zone(tmp_path: Path) -> None:

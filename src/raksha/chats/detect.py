@@ -105,7 +105,7 @@ def detect_export(
 
 def _reader(kind: str, tree: ExportTree, opts: ReaderOptions) -> Callable[[], Iterator[ChatEvent]]:
     if kind == "telegram":
-        return lambda: telegram.read_telegram(tree, tz=opts.tz)
+        return lambda: telegram.read_telegram(tree, tz=opts.tz, region=opts.region)
     if kind == "whatsapp":
         return lambda: whatsapp.read_whatsapp(tree, region=opts.region, tz=opts.tz)
     return lambda: messenger.read_messenger(tree)

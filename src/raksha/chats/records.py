@@ -120,4 +120,18 @@ class ChatProblem:
     reason: str
 
 
-ChatEvent = ChatInfo | ChatMessage | ChatProblem
+@dataclass(slots=True, frozen=True)
+class ExportOwner:
+    """The account an export was made from (Telegram's ``personal_information``).
+
+    On a seized device this is the device's own account: with the seizure's owner it is
+    a hard identifier for identity resolution. ``phone`` is the account's number in
+    E.164 when the export states one (it ties the account to the same number elsewhere).
+    """
+
+    account: AccountRef
+    phone: str | None = None
+    where: str = "personal_information"
+
+
+ChatEvent = ChatInfo | ChatMessage | ChatProblem | ExportOwner

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import ijson
 
+from raksha.chats.identity import DEFAULT_REGION, e164
 from raksha.chats.records import (
     TELEGRAM,
     AccountRef,
@@ -29,6 +30,7 @@ from raksha.chats.records import (
     ChatInfo,
     ChatMessage,
     ChatProblem,
+    ExportOwner,
     MediaRef,
 )
 from raksha.chats.tree import ExportTree, resolve_media
@@ -93,7 +95,11 @@ def looks_like_telegram(head: bytes) -> bool:
 
 
 def read_telegram(
-    tree: ExportTree, *, tz: str = "Asia/Kolkata", result: str | None = None
+    tree: ExportTree,
+    *,
+    tz: str = "Asia/Kolkata",
+    result: str | None = None,
+    region: str = DEFAULT_REGION,
 ) -> Iterator[ChatEvent]:
     """Every chat and message of a Telegram export, as records."""
     name = result or find_result(tree)
@@ -102,11 +108,16 @@ def read_telegram(
         return
     base = posixpath.dirname(name)
     with tree.open(name) as stream:
-        yield from _Reader(tree, base, ZoneInfo(tz)).read(stream)
+        yield from _Reader(tree, base, ZoneInfo(tz), region).read(stream)
+
+
+class _OwnerBuilder(ijson.ObjectBuilder):  # type: ignore[misc]
+    """Builds ``personal_information`` (told apart from a message's builder by its type)."""
 
 
 class _Reader:
-    def __init__(self, tree: ExportTree, base: str, tz: ZoneInfo) -> None:
+    def __init__(self, tree: ExportTree, base: str, tz: ZoneInfo, region: str) -> None:
+        self.region = region
         self.tree = tree
         self.base = base
         self.tz = tz
@@ -126,9 +137,19 @@ class _Reader:
             for prefix, event, value in ijson.parse(stream, use_float=True):
                 if builder is not None:
                     builder.event(event, value)
-                    if event == "end_map" and prefix == _join(scope, "messages.item"):
+                    if isinstance(builder, _OwnerBuilder):
+                        if event == "end_map" and prefix == "personal_information":
+                            owner = self._owner(builder.value)
+                            if owner is not None:
+                                yield owner
+                            builder = None
+                    elif event == "end_map" and prefix == _join(scope, "messages.item"):
                         yield from self._message(chat, builder.value)
                         builder = None
+                    continue
+                if event == "start_map" and prefix == "personal_information" and not scope:
+                    builder = _OwnerBuilder()
+                    builder.event(event, value)
                     continue
                 if event == "start_map" and prefix in _CHAT_PREFIXES:
                     scope, chat, emitted = prefix, {}, False
@@ -151,6 +172,16 @@ class _Reader:
             )
         except (ijson.common.JSONError, UnicodeDecodeError, ValueError) as exc:
             yield ChatProblem(f"after message {self.count}", f"not readable as JSON: {exc}")
+
+    def _owner(self, raw: Any) -> ExportOwner | None:
+        """The exporting account, from ``personal_information`` (``user_id``, names, phone)."""
+        if not isinstance(raw, dict) or raw.get("user_id") in (None, ""):
+            return None
+        names = [raw.get("first_name"), raw.get("last_name")]
+        shown = " ".join(str(n) for n in names if n) or None
+        account = AccountRef(TELEGRAM, f"user{raw['user_id']}", "user_id", shown)
+        phone = raw.get("phone_number")
+        return ExportOwner(account, e164(str(phone), self.region) if phone else None)
 
     def _chat_key(self, raw: dict[str, Any]) -> str:
         chat_id = raw.get("id")

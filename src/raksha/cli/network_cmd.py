@@ -96,6 +96,13 @@ def show_command(
     console.print(f"  {len(d['sightings'])} sightings")
     for r in d["referrals"]:
         console.print(f"  referral {r['source']} {escape(r['external_id'])} (by {r['basis']})")
+    for dev in d["devices"]:
+        console.print(
+            f"  device #{dev['seizure_id']} {dev['kind']} seal {escape(dev['seal'])} "
+            f"{escape(dev['make_model'] or '')} at {escape(dev['place'] or '?')}: "
+            f"{escape(dev['why'])}, {dev['known_items']} known items",
+            highlight=False,
+        )
     for dec in d["decisions"]:
         undone = f", undone by #{dec['undone_by']}" if dec["undone_by"] else ""
         console.print(
@@ -187,12 +194,18 @@ def build_command(
             {
                 **resolved.as_dict(),
                 "rebuilt": report.rebuilt,
+                "mode": report.mode,
+                "groups": report.groups,
+                "accounts": report.accounts,
                 "edges": report.edges,
                 "seconds": report.seconds,
             }
         )
         return
-    state = "rebuilt" if report.rebuilt else "up to date"
+    state = {
+        "full": "rebuilt whole",
+        "incremental": f"updated for {report.groups} groups and {report.accounts} accounts",
+    }.get(report.mode, "up to date")
     console.print(f"graph {state}: {report.edges:,} edges ({report.seconds:.1f} s)")
 
 

@@ -23,10 +23,16 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from raksha.errors import NotFoundError, UsageError
+from raksha.store.case_models import (
+    case_accused_table,
+    evidence_accounts_table,
+    raid_targets_table,
+    seizures_table,
+)
 from raksha.store.chat_models import accounts_table
 from raksha.store.db import Store
 from raksha.store.intel_models import referral_links_table
-from raksha.store.models import utcnow
+from raksha.store.models import evidence_table, utcnow
 from raksha.store.network_models import (
     identity_decisions_table,
     people_table,
@@ -148,6 +154,60 @@ def _hard_pairs(conn: Connection) -> list[tuple[int, int, str]]:
     return pairs
 
 
+def _device_ties(conn: Connection) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """Hard ties from evidence's own accounts (the account an export was made from).
+
+    Returns (account, account, why) pairs — two accounts found on one seized device, an
+    export's stated phone number and the account with that number — and
+    (account, person, why) ties — an account found on a device seized from a person.
+    """
+    ea, ev, sz = evidence_accounts_table, evidence_table, seizures_table
+    rows = conn.execute(
+        select(
+            ea.c.account_id,
+            ea.c.phone,
+            sz.c.id,
+            sz.c.seal_label,
+            sz.c.seized_from_person_id,
+            sz.c.seized_from,
+        )
+        .select_from(
+            ea.join(ev, ev.c.id == ea.c.evidence_id).outerjoin(sz, sz.c.id == ev.c.seizure_id)
+        )
+        .order_by(ea.c.account_id)
+    ).all()
+    pairs: list[tuple[int, int, str]] = []
+    to_person: list[tuple[int, int, str]] = []
+    phones = {r[1] for r in rows if r[1]}
+    by_phone: dict[str, list[int]] = {}
+    if phones:
+        for account_id, phone in conn.execute(
+            select(AT.c.id, AT.c.external_id).where(
+                AT.c.id_kind == "phone", AT.c.external_id.in_(sorted(phones))
+            )
+        ):
+            by_phone.setdefault(phone, []).append(account_id)
+    on_device: dict[int, list[int]] = {}
+    for account_id, phone, seizure_id, seal, person_id, seized_from in rows:
+        for other in by_phone.get(phone or "", []):
+            if other != account_id:
+                pairs.append((account_id, other, f"its own export states phone number {phone}"))
+        if seizure_id is None:
+            continue
+        on_device.setdefault(seizure_id, []).append(account_id)
+        if person_id is not None:
+            owner = f", seized from {seized_from}" if seized_from else ""
+            to_person.append((account_id, person_id, f"found on seized device {seal}{owner}"))
+    seals = dict(conn.execute(select(sz.c.id, sz.c.seal_label)).all()) if on_device else {}
+    for seizure_id, ids in on_device.items():
+        unique = sorted(set(ids))
+        pairs.extend(
+            (unique[0], other, f"both found on seized device {seals.get(seizure_id)}")
+            for other in unique[1:]
+        )
+    return pairs, to_person
+
+
 def resolve(store: Store) -> ResolveReport:
     """Give every account a person and join people on hard identifiers (idempotent)."""
     report = ResolveReport()
@@ -156,12 +216,17 @@ def resolve(store: Store) -> ResolveReport:
         person_of = dict(conn.execute(select(PA.c.account_id, PA.c.person_id)).all())
         pinned = set(conn.execute(select(PA.c.account_id).where(PA.c.basis == ANALYST)).scalars())
         union = _Union()
-        for a, b, why in _hard_pairs(conn):
+        device_pairs, device_people = _device_ties(conn)
+        for a, b, why in _hard_pairs(conn) + device_pairs:
             if a in pinned or b in pinned:
                 continue  # an analyst decided where these belong
             union.join(person_of[a], person_of[b], why)
+        existing = set(conn.execute(select(PT.c.id)).scalars())
+        for a, person, why in device_people:
+            if a not in pinned and person in existing:
+                union.join(person_of[a], person, why)
         groups: dict[int, list[int]] = {}
-        for person in set(person_of.values()):
+        for person in set(person_of.values()) | {p for _, p, _ in device_people}:
             root = union.find(person)
             if root != person:
                 groups.setdefault(root, []).append(person)
@@ -194,8 +259,28 @@ def _move_all(
         .where(PA.c.person_id == source)
         .values(person_id=target, basis=basis, decision_id=decision)
     )
+    _repoint_person(conn, source, target)
     conn.execute(delete(PT).where(PT.c.id == source))
     return [(account, source, old) for account, old in rows]
+
+
+def _repoint_person(conn: Connection, source: int, target: int) -> None:
+    """What names the merged-away person (seizures, raid targets, accused) now names the
+    person it was merged into, so a merge never loses a device's owner or an accused."""
+    conn.execute(
+        update(seizures_table)
+        .where(seizures_table.c.seized_from_person_id == source)
+        .values(seized_from_person_id=target)
+    )
+    conn.execute(
+        update(raid_targets_table)
+        .where(raid_targets_table.c.person_id == source)
+        .values(person_id=target)
+    )
+    ca = case_accused_table
+    already = select(ca.c.case_id).where(ca.c.person_id == target).scalar_subquery()
+    conn.execute(delete(ca).where(ca.c.person_id == source, ca.c.case_id.in_(already)))
+    conn.execute(update(ca).where(ca.c.person_id == source).values(person_id=target))
 
 
 def _decide(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Connection, distinct, func, select
 
 from raksha.network.facts import ChatFact, Corroboration, PostFact
+from raksha.store.case_models import evidence_accounts_table, seizures_table
 from raksha.store.chat_models import (
     chat_members_table,
     chats_table,
@@ -20,7 +21,7 @@ from raksha.store.chat_models import (
 )
 from raksha.store.db import Store
 from raksha.store.intel_models import referral_accounts_table, referral_links_table
-from raksha.store.models import item_matches_table, items_table
+from raksha.store.models import evidence_table, item_matches_table, items_table
 from raksha.store.network_models import person_accounts_table
 
 MT, MM, IT, XT, PA, CT, CM = (
@@ -113,7 +114,9 @@ def chat_facts(store: Store) -> dict[int, ChatFact]:
 
 
 def corroboration(store: Store) -> dict[int, Corroboration]:
-    """Per person: the referrals that name one of their accounts (devices: issue 8)."""
+    """Per person: the referrals that name one of their accounts, and the seized devices
+    that are theirs (seized from them, or holding their own account) and held known
+    material."""
     rl, ra = referral_links_table, referral_accounts_table
     with store.engine.connect() as conn:
         rows = conn.execute(
@@ -123,4 +126,47 @@ def corroboration(store: Store) -> dict[int, Corroboration]:
             .join(PA, PA.c.account_id == rl.c.account_id)
             .group_by(PA.c.person_id)
         ).all()
-    return {int(p): Corroboration(int(p), referrals=int(n)) for p, n in rows}
+        devices = _devices_with_known_material(conn)
+    referrals = {int(p): int(n) for p, n in rows}
+    return {
+        p: Corroboration(p, referrals=referrals.get(p, 0), devices=len(devices.get(p, ())))
+        for p in referrals.keys() | devices.keys()
+    }
+
+
+def _devices_with_known_material(conn: Connection) -> dict[int, set[int]]:
+    """person -> the seizures tied to them whose evidence held a known item."""
+    sz, ev, ea, it, xt = (
+        seizures_table,
+        evidence_table,
+        evidence_accounts_table,
+        items_table,
+        item_matches_table,
+    )
+    with_hits = set(
+        conn.execute(
+            select(ev.c.seizure_id)
+            .join(it, it.c.evidence_id == ev.c.id)
+            .join(xt, (xt.c.item_id == it.c.id) & (xt.c.set_kind == "reference"))
+            .where(ev.c.seizure_id.is_not(None))
+            .distinct()
+        ).scalars()
+    )
+    if not with_hits:
+        return {}
+    tied: dict[int, set[int]] = {}
+    for seizure, person in conn.execute(
+        select(sz.c.id, sz.c.seized_from_person_id).where(
+            sz.c.seized_from_person_id.is_not(None), sz.c.id.in_(sorted(with_hits))
+        )
+    ):
+        tied.setdefault(int(person), set()).add(int(seizure))
+    for seizure, person in conn.execute(
+        select(ev.c.seizure_id, PA.c.person_id)
+        .join(ea, ea.c.evidence_id == ev.c.id)
+        .join(PA, PA.c.account_id == ea.c.account_id)
+        .where(ev.c.seizure_id.in_(sorted(with_hits)))
+        .distinct()
+    ):
+        tied.setdefault(int(person), set()).add(int(seizure))
+    return tied

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, distinct, func, select
 
 from raksha.errors import NotFoundError
 from raksha.network import identity
@@ -25,11 +25,12 @@ from raksha.network.ranking import (
     rank_groups,
     rank_people,
 )
+from raksha.store.case_models import evidence_accounts_table, seizures_table
 from raksha.store.chat_models import accounts_table, chat_members_table, chats_table
 from raksha.store.chat_repo import iter_sightings
 from raksha.store.db import Store
 from raksha.store.intel_models import referral_accounts_table, referral_links_table, referrals_table
-from raksha.store.models import iso_utc
+from raksha.store.models import evidence_table, iso_utc, item_matches_table, items_table
 from raksha.store.network_models import (
     identity_decisions_table,
     people_table,
@@ -181,6 +182,7 @@ def person_details(store: Store, person_id: int) -> dict[str, Any]:
                 .distinct()
             )
         ]
+        devices = _person_devices(conn, person_id, account_ids)
         dt = identity_decisions_table
         decisions = [
             {
@@ -210,9 +212,54 @@ def person_details(store: Store, person_id: int) -> dict[str, Any]:
         "groups": groups,
         "sightings": sightings,
         "referrals": referrals,
-        "devices": [],
+        "devices": devices,
         "decisions": decisions,
     }
+
+
+def _person_devices(
+    conn: Connection, person_id: int, account_ids: list[int]
+) -> list[dict[str, Any]]:
+    """Seized devices that are the person's: seized from them, or holding their own account."""
+    sz, ev, ea = seizures_table, evidence_table, evidence_accounts_table
+    why: dict[int, str] = {}
+    for (seizure,) in conn.execute(select(sz.c.id).where(sz.c.seized_from_person_id == person_id)):
+        why[int(seizure)] = "seized from them"
+    if account_ids:
+        for seizure, external_id in conn.execute(
+            select(ev.c.seizure_id, AT.c.external_id)
+            .join(ea, ea.c.evidence_id == ev.c.id)
+            .join(AT, AT.c.id == ea.c.account_id)
+            .where(ea.c.account_id.in_(account_ids), ev.c.seizure_id.is_not(None))
+        ):
+            why.setdefault(int(seizure), f"holds their own account {external_id}")
+    if not why:
+        return []
+    hits: dict[int, int] = dict(
+        conn.execute(
+            select(ev.c.seizure_id, func.count(distinct(item_matches_table.c.item_id)))
+            .join(items_table, items_table.c.evidence_id == ev.c.id)
+            .join(item_matches_table, item_matches_table.c.item_id == items_table.c.id)
+            .where(ev.c.seizure_id.in_(sorted(why)), item_matches_table.c.set_kind == "reference")
+            .group_by(ev.c.seizure_id)
+        ).all()
+    )
+    return [
+        {
+            "seizure_id": r.id,
+            "kind": r.kind,
+            "seal": r.seal_label,
+            "make_model": " ".join(x for x in (r.make, r.model) if x) or None,
+            "serial": r.serial,
+            "imei": r.imei,
+            "place": r.place,
+            "district": r.district,
+            "seized_at": iso_utc(r.seized_at),
+            "why": why[r.id],
+            "known_items": int(hits.get(r.id, 0)),
+        }
+        for r in conn.execute(select(sz).where(sz.c.id.in_(sorted(why))).order_by(sz.c.id))
+    ]
 
 
 def people_count(store: Store) -> int:

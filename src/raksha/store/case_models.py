@@ -192,6 +192,21 @@ class Seizure(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class EvidenceAccount(Base):
+    """An account that evidence itself belongs to, e.g. the account a Telegram export was
+    made from. When the evidence was extracted from a seized device, this is an account
+    found on that device: with the seizure's owner, a hard identifier."""
+
+    __tablename__ = "evidence_accounts"
+    __table_args__ = (UniqueConstraint("evidence_id", "account_id", name="uq_evidence_accounts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    basis: Mapped[str] = mapped_column(String(40))  # export owner, analyst
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
 class CustodyEvent(Base):
     """One step in an exhibit's chain of custody, with what re-verifying its images found.
 
@@ -282,6 +297,7 @@ operations_table = cast(Table, Operation.__table__)
 raid_targets_table = cast(Table, RaidTarget.__table__)
 raid_target_cases_table = cast(Table, RaidTargetCase.__table__)
 seizures_table = cast(Table, Seizure.__table__)
+evidence_accounts_table = cast(Table, EvidenceAccount.__table__)
 custody_events_table = cast(Table, CustodyEvent.__table__)
 new_material_table = cast(Table, NewMaterial.__table__)
 reports_table = cast(Table, Report.__table__)

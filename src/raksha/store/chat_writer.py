@@ -26,9 +26,17 @@ from sqlalchemy import (
     update,
 )
 
-from raksha.chats.records import AccountRef, ChatEvent, ChatInfo, ChatMessage, ChatProblem
+from raksha.chats.records import (
+    AccountRef,
+    ChatEvent,
+    ChatInfo,
+    ChatMessage,
+    ChatProblem,
+    ExportOwner,
+)
 from raksha.locators import chain_locator, locator_key
 from raksha.sources.base import escape_name
+from raksha.store.case_models import evidence_accounts_table
 from raksha.store.chat_models import (
     accounts_table,
     chat_members_table,
@@ -95,10 +103,29 @@ class ChatWriter:
                     self._flush()
             elif isinstance(event, ChatProblem):
                 self._problem(event)
+            elif isinstance(event, ExportOwner):
+                self._owner(event)
         self._flush()
         for chat_key, chat_id in self._chat_ids.items():
             self._reconcile_names(chat_id, chat_key)
         return self.counts
+
+    def _owner(self, owner: ExportOwner) -> None:
+        """Record the account the export was made from as this evidence's own account."""
+        with self.store.engine.begin() as conn:
+            ids = self._accounts(conn, "", [owner.account])
+            conn.execute(
+                insert_ignoring_duplicates(conn, evidence_accounts_table),
+                [
+                    {
+                        "evidence_id": self.evidence_id,
+                        "account_id": account_id,
+                        "basis": "export owner",
+                        "phone": owner.phone,
+                    }
+                    for account_id in ids.values()
+                ],
+            )
 
     def _reconcile_names(self, chat_id: int, chat_key: str) -> None:
         """Point name-only mentions at the one account of this chat with that name.

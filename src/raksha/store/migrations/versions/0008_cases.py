@@ -242,6 +242,18 @@ def upgrade() -> None:
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seizure_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_evidence_seizure_id"), ["seizure_id"], unique=False)
+    op.create_table(
+        "evidence_accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("evidence_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("basis", sa.String(length=40), nullable=False),
+        sa.Column("phone", sa.String(length=40), nullable=True),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["evidence_id"], ["evidence.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("evidence_id", "account_id", name="uq_evidence_accounts"),
+    )
     sections = sa.table(
         "legal_sections",
         sa.column("code", sa.String),
@@ -305,6 +317,7 @@ def downgrade() -> None:
         batch_op.drop_column("police_station")
         batch_op.drop_column("fir_number")
 
+    op.drop_table("evidence_accounts")
     op.drop_table("new_material")
     op.drop_table("custody_events")
     op.drop_table("seizures")
