@@ -414,6 +414,11 @@ def _device_edges(conn: Connection) -> Iterator[dict[str, Any]]:
         select(sz.c.id, sz.c.seized_from_person_id).where(sz.c.seized_from_person_id.is_not(None))
     ):
         yield _edge(("person", person), ("device", seizure), "owns_device")
+    seized = dict(
+        conn.execute(select(ev.c.id, ev.c.seizure_id).where(ev.c.seizure_id.is_not(None))).all()
+    )
+    if not seized:
+        return  # no evidence comes from a seized device
     own: dict[tuple[int, int], str] = {}
     for account, seizure in conn.execute(
         select(ea.c.account_id, ev.c.seizure_id)
@@ -423,13 +428,13 @@ def _device_edges(conn: Connection) -> Iterator[dict[str, Any]]:
     ):
         own[(account, seizure)] = "own account"
     seen: dict[tuple[int, int], int] = {}
-    for account, seizure, n in conn.execute(
-        select(mt.c.account_id, ev.c.seizure_id, func.count())
-        .join(ev, ev.c.id == mt.c.evidence_id)
-        .where(ev.c.seizure_id.is_not(None), mt.c.account_id.is_not(None))
-        .group_by(mt.c.account_id, ev.c.seizure_id)
+    for account, evidence, n in conn.execute(
+        select(mt.c.account_id, mt.c.evidence_id, func.count())
+        .where(mt.c.evidence_id.in_(sorted(seized)), mt.c.account_id.is_not(None))
+        .group_by(mt.c.account_id, mt.c.evidence_id)
     ):
-        seen[(account, seizure)] = int(n)
+        key = (account, seized[evidence])
+        seen[key] = seen.get(key, 0) + int(n)
     for key in sorted(own.keys() | seen.keys()):
         yield _edge(
             ("account", key[0]),

@@ -103,6 +103,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "message_key", name="uq_messages"),
         Index("ix_messages_account", "account_id"),
+        Index("ix_messages_evidence", "evidence_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

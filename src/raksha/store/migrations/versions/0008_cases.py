@@ -254,6 +254,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("evidence_id", "account_id", name="uq_evidence_accounts"),
     )
+    op.create_index("ix_messages_evidence", "messages", ["evidence_id"])
     sections = sa.table(
         "legal_sections",
         sa.column("code", sa.String),
@@ -317,6 +318,7 @@ def downgrade() -> None:
         batch_op.drop_column("police_station")
         batch_op.drop_column("fir_number")
 
+    op.drop_index("ix_messages_evidence", table_name="messages")
     op.drop_table("evidence_accounts")
     op.drop_table("new_material")
     op.drop_table("custody_events")
