@@ -11,18 +11,24 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from raksha.settings import Settings
+from raksha.store.case_models import legal_sections_table
 from raksha.store.db import Store
 
 PG_URL = os.environ.get("RAKSHA_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("RAKSHA_TEST_REQUIRE_POSTGRES") == "1"
 _pg_tests_run = 0
+#: The legal sections migration 0008 seeds (truncation empties the table).
+_SEEDED_SECTIONS: tuple[tuple[str, str], ...] = import_module(
+    "raksha.store.migrations.versions.0008_cases"
+).DEFAULT_SECTIONS
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +77,11 @@ def _truncate_all(store: Store) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(
             text("UPDATE store_meta SET value = :v WHERE key = 'store_id'"), {"v": uuid.uuid4().hex}
+        )
+        # Rows the migrations seed come back, as in a fresh store.
+        conn.execute(
+            insert(legal_sections_table),
+            [{"code": c, "title": t, "active": True} for c, t in _SEEDED_SECTIONS],
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from raksha.demo import ALTERATIONS, run_demo
@@ -31,3 +32,19 @@ def test_demo_finds_every_planted_copy(tmp_path: Path) -> None:
     whatsapp = outcome.sightings[2][1]
     assert {s["account"] for s in whatsapp} == {"+919847001002", "+919847001003"}
     assert all(s["chat"] == "Demo Group Beta" and s["sent_at"] for s in whatsapp)
+    # The court side: the phone is a sealed exhibit with an unbroken chain, and the case
+    # report (and its certificate) holds every hit the scans found, hash-registered.
+    court = outcome.court
+    assert court is not None and court.ok and court.chain == "ok"
+    assert court.missing_from_report == []
+    assert court.hits_in_report >= known
+    assert sorted(f.kind for f in court.files) == [
+        "case-html",
+        "case-pdf",
+        "certificate-html",
+        "certificate-pdf",
+    ]
+    for f in court.files:
+        data = Path(f.path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == f.sha256
+        assert Path(f.path + ".sha256").read_text().split()[0] == f.sha256

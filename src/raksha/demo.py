@@ -27,6 +27,7 @@ from typing import Any
 from PIL import Image
 
 from raksha.chats.detect import detect_export
+from raksha.demo_court import CourtOutcome, court_side
 from raksha.hashing.crypto import digest_bytes
 from raksha.hashing.pdq import pdq_from_bytes
 from raksha.hashsets.records import ReferenceRecord
@@ -77,6 +78,7 @@ class DemoOutcome:
     # Chat side: (what was ingested, its new sightings), and how many each should have.
     sightings: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     expected_sightings: list[int] = field(default_factory=list)
+    court: CourtOutcome | None = None  # the exhibit, its custody and the case report
 
     @property
     def chats_ok(self) -> bool:
@@ -84,7 +86,8 @@ class DemoOutcome:
 
     @property
     def ok(self) -> bool:
-        return not self.missed and not self.false_hits and self.chats_ok
+        court_ok = self.court is not None and self.court.ok
+        return not self.missed and not self.false_hits and self.chats_ok and court_ok
 
 
 def _nested_zip(members: dict[str, bytes]) -> bytes:
@@ -272,8 +275,17 @@ def run_demo(
             pipeline = ScanPipeline(store, home / "index", options)
             outcome.scans.append(pipeline.run(CASE, source))
         _chat_side(store, root, home / "index", originals, options, outcome, report)
+        _tally(outcome, planted)
+        outcome.court = court_side(
+            store, CASE, outcome.scans[0], set(outcome.found), root / "reports", report
+        )
     finally:
         store.close()
+    return outcome
+
+
+def _tally(outcome: DemoOutcome, planted: list[Planted]) -> None:
+    """What each scan found, against what was planted."""
     expected = {p.locator: p for p in planted}
     for scan in outcome.scans:
         for locator, matches in scan.hits:
@@ -287,4 +299,3 @@ def run_demo(
             if p is None or not any(m.hit.record_key == p.source_key for m in matches):
                 outcome.false_hits.append(locator)
     outcome.missed = [p for p in planted if p.locator not in outcome.found]
-    return outcome

@@ -7,6 +7,12 @@
     An SQLAlchemy URL for a server database, e.g.
     ``postgresql+psycopg://raksha@db.example/raksha``. When unset, the SQLite file under
     ``RAKSHA_HOME`` is used. ``postgresql://`` is accepted and means psycopg 3.
+``RAKSHA_SESSION``
+    A login token to act with instead of the one ``raksha login`` wrote to
+    ``RAKSHA_HOME/session`` (for scripts; treat it like a password).
+``RAKSHA_WEB_SECURE_COOKIES``
+    ``1`` when ``raksha serve`` runs behind a TLS proxy: cookies get the Secure flag and
+    responses HSTS even though the proxy talks plain HTTP to it.
 
 Every setting is documented in ``docs/settings.md``; a test checks that the two agree.
 """
@@ -14,13 +20,15 @@ Every setting is documented in ``docs/settings.md``; a test checks that the two 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Environment variables Raksha reads, with a one-line description (``docs/settings.md``).
 ENVIRONMENT: dict[str, str] = {
     "RAKSHA_HOME": "data directory (SQLite database, indexes)",
     "RAKSHA_DATABASE_URL": "SQLAlchemy URL of a PostgreSQL database instead of SQLite",
+    "RAKSHA_SESSION": "login token to act with instead of the one in RAKSHA_HOME/session",
+    "RAKSHA_WEB_SECURE_COOKIES": "1: the web console runs behind TLS (Secure cookies, HSTS)",
 }
 
 
@@ -46,6 +54,10 @@ class Settings:
 
     home: Path
     database_url: str
+    #: ``RAKSHA_SESSION``; kept out of the repr so it never lands in a log line.
+    session_token: str | None = field(default=None, repr=False)
+    #: ``RAKSHA_WEB_SECURE_COOKIES``: mark web cookies Secure even on plain HTTP (TLS proxy).
+    web_secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -54,12 +66,23 @@ class Settings:
             Path(env["RAKSHA_HOME"]).expanduser() if env.get("RAKSHA_HOME") else default_home(env)
         )
         url = env.get("RAKSHA_DATABASE_URL") or f"sqlite:///{home / 'raksha.db'}"
-        return cls(home=home, database_url=normalize_database_url(url))
+        return cls(
+            home=home,
+            database_url=normalize_database_url(url),
+            session_token=env.get("RAKSHA_SESSION") or None,
+            web_secure_cookies=env.get("RAKSHA_WEB_SECURE_COOKIES", "").strip().lower()
+            in ("1", "true", "yes", "on"),
+        )
 
     @property
     def index_dir(self) -> Path:
         """Where persisted matching indexes live."""
         return self.home / "index"
+
+    @property
+    def session_file(self) -> Path:
+        """Where ``raksha login`` keeps this machine's token (mode 0600)."""
+        return self.home / "session"
 
     @property
     def is_sqlite(self) -> bool:

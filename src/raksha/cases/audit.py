@@ -3,9 +3,10 @@
 Each entry carries the SHA-256 of the previous entry (``prev_hash``) and its own
 (``entry_hash``, over its fields and ``prev_hash``). Editing an entry breaks its own hash;
 inserting or deleting one breaks the link of the entry after it or a sequence number;
-``prev_hash`` is unique, so two writers can never fork the chain (the loser of a race
-retries on the new head). Deleting entries at the end is found against a head written
-down earlier (``raksha audit verify --head SEQ:HASH``; every report prints the head).
+appends are serialised (an advisory lock on PostgreSQL, the write lock on SQLite) and
+``prev_hash`` is unique, so two writers can never fork the chain. Deleting entries at
+the end is found against a head written down earlier
+(``raksha audit verify --head SEQ:HASH``; every report prints the head).
 Triggers refuse UPDATE and DELETE on the table.
 """
 
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x52414B5348  # "RAKSH": serialises appends on PostgreSQL
-_RETRIES = 20
 
 
 def entry_digest(fields: dict[str, Any]) -> str:
@@ -78,21 +78,31 @@ def record(
         "object_id": None if object_id is None else str(object_id),
         "details": _json_safe(details),
     }
+    _lock_for_append(conn)
+    seq, prev = head(conn)
+    # Microseconds survive both databases; a time with more would not round-trip.
+    entry = dict(row, seq=seq + 1, at=utcnow(), prev_hash=prev)
+    entry["entry_hash"] = entry_digest(entry)
+    try:
+        conn.execute(audit_log_table.insert().values(**entry))
+    except IntegrityError as exc:  # pragma: no cover - the lock above prevents it
+        raise StoreError(
+            "another writer appended to the audit log at the same moment; run the command again"
+        ) from exc
+    return int(entry["seq"])
+
+
+def _lock_for_append(conn: Connection) -> None:
+    """Hold the right to append until the caller's transaction ends, so the head read next
+    is still the head when the entry is inserted (and the entry is in that transaction).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write statement, which takes
+    the database's write lock (and makes the driver open the transaction) before the read.
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    for _ in range(_RETRIES):
-        seq, prev = head(conn)
-        # Microseconds survive both databases; a time with more would not round-trip.
-        entry = dict(row, seq=seq + 1, at=utcnow(), prev_hash=prev)
-        entry["entry_hash"] = entry_digest(entry)
-        try:
-            with conn.begin_nested():
-                conn.execute(audit_log_table.insert().values(**entry))
-        except IntegrityError:
-            logger.debug("audit head moved under us at %d; retrying", seq)
-            continue
-        return int(entry["seq"])
-    raise StoreError("could not append to the audit log: too many concurrent writers")
+    else:
+        conn.execute(text("UPDATE store_meta SET value = value WHERE key = 'audit-append'"))
 
 
 def head(conn: Connection) -> tuple[int, str]:

@@ -71,7 +71,25 @@ def demo_command(
             console.print("  " + escape(sighting_line(s)), highlight=False, soft_wrap=True)
     if not outcome.chats_ok:
         console.print("[bold red]the chat sightings differ from what the demo planted[/]")
+    court = outcome.court
+    if court is not None:
+        console.print(
+            f"[bold]court papers[/] ({court.hits_in_report} hits in the case report, "
+            f"custody chain {court.chain}):"
+        )
+        for f in court.files:
+            console.print(f"  {f.kind}: {f.path}", highlight=False, soft_wrap=True)
+            console.print(f"    sha256 {f.sha256}", highlight=False)
+        for locator in court.missing_from_report:
+            console.print(f"[bold red]  not in the report:[/] {escape(locator)}")
+        for problem in court.problems:
+            console.print(f"[bold red]  {escape(problem)}[/]")
     console.print(f"explore: RAKSHA_HOME={directory / 'data'} raksha hits --case '{CASE}'")
     console.print(f"         RAKSHA_HOME={directory / 'data'} raksha sightings")
+    if court is not None and court.files:
+        console.print(
+            f"         RAKSHA_HOME={directory / 'data'} raksha report verify {court.files[0].path}",
+            soft_wrap=True,
+        )
     if not outcome.ok:
         raise typer.Exit(EXIT_DEMO_FAILED)

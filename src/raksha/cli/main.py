@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from raksha import __version__
 from raksha.cli import (
+    audit_cmd,
     case_cmd,
     chat_cmd,
     demo_cmd,
@@ -21,13 +24,17 @@ from raksha.cli import (
     index_cmd,
     match_cmd,
     network_cmd,
+    operation_cmd,
     referral_cmd,
+    report_cmd,
     scan_cmd,
+    seizure_cmd,
     tip_cmd,
+    user_cmd,
     watch_cmd,
 )
-from raksha.cli.context import err_console, reset_context
-from raksha.errors import RakshaError
+from raksha.cli.context import current_context, err_console, reset_context
+from raksha.errors import RakshaError, StoreError
 
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 70
@@ -48,12 +55,24 @@ app = typer.Typer(
 app.add_typer(hashset_cmd.app, name="hashset")
 app.add_typer(index_cmd.app, name="index")
 app.add_typer(case_cmd.app, name="case")
+app.add_typer(operation_cmd.app, name="operation")
 app.add_typer(scan_cmd.evidence_app, name="evidence")
 app.add_typer(tip_cmd.app, name="tip")
 app.add_typer(referral_cmd.app, name="referral")
 app.add_typer(network_cmd.person_app, name="person")
 app.add_typer(network_cmd.network_app, name="network")
 app.add_typer(watch_cmd.app, name="watch")
+app.add_typer(seizure_cmd.seizure_app, name="seizure")
+app.add_typer(seizure_cmd.custody_app, name="custody")
+app.command("trace")(seizure_cmd.trace_command)
+scan_cmd.evidence_app.command("link")(seizure_cmd.evidence_link_command)
+app.add_typer(user_cmd.app, name="user")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(report_cmd.app, name="report")
+app.add_typer(report_cmd.material_app, name="material")
+app.command("login")(user_cmd.login_command)
+app.command("logout")(user_cmd.logout_command)
+app.command("whoami")(user_cmd.whoami_command)
 app.command("scan")(scan_cmd.scan_command)
 app.command("hits")(scan_cmd.hits_command)
 app.command("groups")(chat_cmd.groups_command)
@@ -85,8 +104,46 @@ def _root(
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _command_words(group: Any, args: list[str]) -> str:
+    """The subcommand words of ``args`` ("user list"), skipping the root's options."""
+    words: list[str] = []
+    node = group
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        commands = getattr(node, "commands", None)
+        if not commands or arg not in commands:
+            break
+        words.append(arg)
+        node = commands[arg]
+    return " ".join(words)
+
+
+def _audit_cli_use(group: Any, args: list[str], code: int) -> int:
+    """Log who ran which command on the store, and how it ended (reads of case data too).
+
+    Only commands that opened the store as a logged-in user are logged; set-up mode has
+    nobody to attribute them to. Passwords never reach ``args``: they come from a prompt
+    or ``--password-stdin``. If the entry cannot be written the command fails with 5.
+    """
+    ctx = current_context()
+    if ctx is None:
+        return code
+    try:
+        ctx.audit_command(_command_words(group, args), args, code)
+    except (RakshaError, SQLAlchemyError) as exc:
+        err_console.print(
+            f"[bold red]error:[/] the audit entry for this command could not be written: {exc}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return code or StoreError.exit_code
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (and exits with it when run as a script)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     code = 0
     try:
@@ -111,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(__name__).exception("unexpected error (a bug: please report it)")
         code = EXIT_BUG
     finally:
+        code = _audit_cli_use(command, args, code)
         reset_context()
     if argv is None:
         sys.exit(code)

@@ -13,6 +13,7 @@ from raksha.chats.identity import DEFAULT_REGION
 from raksha.cli.chat_cmd import print_ingest
 from raksha.cli.context import app_context, console, emit_json
 from raksha.cli.progress import scan_progress
+from raksha.cli.seizure_cmd import link_scanned, seizure_to_link
 from raksha.cli.wording import describe_match
 from raksha.errors import EvidenceIntegrityError, NotFoundError
 from raksha.scan.pipeline import ScanOptions, ScanPipeline, ScanResult
@@ -78,6 +79,12 @@ def scan_command(
         "--tz",
         help="Chat exports: time zone of times written without one (WhatsApp, old Telegram).",
     ),
+    seizure: str | None = typer.Option(
+        None,
+        "--seizure",
+        help="Seal label of the seized device this image or extraction was made from: the "
+        "evidence is linked to it (no custody event is added).",
+    ),
     json_out: bool = typer.Option(
         False, "--json", help="JSON lines: progress events, then the summary."
     ),
@@ -105,6 +112,7 @@ def scan_command(
     if not source.exists():
         raise NotFoundError(f"{source} does not exist")
     ctx = app_context()
+    to_link = seizure_to_link(seizure, case)
     options = ScanOptions(
         workers=workers,
         dihedral=dihedral,
@@ -128,6 +136,7 @@ def scan_command(
             pipeline = ScanPipeline(ctx.store, ctx.index_dir, options, on_progress=on_progress)
             pipeline.on_verify = on_verify
             result = pipeline.run(case, source)
+    link_scanned(to_link, result.evidence.id, json_out)
     _summary(result, json_out)
     if ingested is not None:
         print_ingest(ingested, json_out)

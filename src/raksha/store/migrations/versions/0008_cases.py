@@ -246,7 +246,9 @@ def upgrade() -> None:
         "evidence_accounts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("evidence_id", sa.Integer(), nullable=False),
-        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("basis", sa.String(length=40), nullable=False),
         sa.Column("phone", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
