@@ -134,4 +134,15 @@ class ExportOwner:
     where: str = "personal_information"
 
 
-ChatEvent = ChatInfo | ChatMessage | ChatProblem | ExportOwner
+@dataclass(slots=True, frozen=True)
+class ProfilePhoto:
+    """A profile picture of an account, as a file of the export (``path`` relative to its
+    root). Its PDQ hash, taken when the export's files are scanned, lets an analyst be
+    told that two accounts show the same photo (a soft identifier, never a merge)."""
+
+    account: AccountRef
+    path: str
+    where: str = "profile_pictures"
+
+
+ChatEvent = ChatInfo | ChatMessage | ChatProblem | ExportOwner | ProfilePhoto

@@ -32,6 +32,7 @@ from raksha.chats.records import (
     ChatProblem,
     ExportOwner,
     MediaRef,
+    ProfilePhoto,
 )
 from raksha.chats.tree import ExportTree, resolve_media
 
@@ -69,6 +70,9 @@ _ACTIONS = {
     "remove_members": "remove",
 }
 _CHAT_PREFIXES = ("chats.list.item", "left_chats.list.item")
+#: The exporting account's own records in a full export: who it is, its profile pictures.
+_PHOTO_PREFIXES = ("profile_pictures.item", "profile_pictures.list.item")
+_OWN_PREFIXES = ("personal_information", *_PHOTO_PREFIXES)
 
 
 def find_result(tree: ExportTree) -> str | None:
@@ -118,6 +122,7 @@ class _OwnerBuilder(ijson.ObjectBuilder):  # type: ignore[misc]
 class _Reader:
     def __init__(self, tree: ExportTree, base: str, tz: ZoneInfo, region: str) -> None:
         self.region = region
+        self.owner: AccountRef | None = None
         self.tree = tree
         self.base = base
         self.tz = tz
@@ -141,13 +146,19 @@ class _Reader:
                         if event == "end_map" and prefix == "personal_information":
                             owner = self._owner(builder.value)
                             if owner is not None:
+                                self.owner = owner.account
                                 yield owner
+                            builder = None
+                        elif event == "end_map" and prefix in _PHOTO_PREFIXES:
+                            photo = self._profile_photo(builder.value)
+                            if photo is not None:
+                                yield photo
                             builder = None
                     elif event == "end_map" and prefix == _join(scope, "messages.item"):
                         yield from self._message(chat, builder.value)
                         builder = None
                     continue
-                if event == "start_map" and prefix == "personal_information" and not scope:
+                if event == "start_map" and prefix in _OWN_PREFIXES and not scope:
                     builder = _OwnerBuilder()
                     builder.event(event, value)
                     continue
@@ -182,6 +193,15 @@ class _Reader:
         account = AccountRef(TELEGRAM, f"user{raw['user_id']}", "user_id", shown)
         phone = raw.get("phone_number")
         return ExportOwner(account, e164(str(phone), self.region) if phone else None)
+
+    def _profile_photo(self, raw: Any) -> ProfilePhoto | None:
+        """One of the exporting account's profile pictures, when its file was exported."""
+        if self.owner is None or not isinstance(raw, dict) or not isinstance(raw.get("photo"), str):
+            return None
+        rel, _problem = resolve_media(self.base, raw["photo"])
+        if rel is None or not self.tree.exists(rel):
+            return None
+        return ProfilePhoto(self.owner, rel)
 
     def _chat_key(self, raw: dict[str, Any]) -> str:
         chat_id = raw.get("id")

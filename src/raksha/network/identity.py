@@ -6,7 +6,8 @@
   them both by platform id or phone. Each join is an identity decision by ``raksha``
   with the identifier as its reason.
 * **Suggested** (:func:`suggestions`): soft identifiers — the same display name on two
-  platforms or in two groups, a referral screen name matching a display name — are
+  platforms or in two groups, a referral screen name matching a display name, the same
+  profile photo by PDQ, a referral's email address that spells an account's name — are
   listed for an analyst, never joined.
 * **By an analyst** (:func:`merge`, :func:`split`, :func:`undo`): each with who and why,
   written to ``identity_decisions`` with what it changed, so it can be reversed. An
@@ -31,9 +32,10 @@ from raksha.store.case_models import (
 )
 from raksha.store.chat_models import accounts_table
 from raksha.store.db import Store
-from raksha.store.intel_models import referral_links_table
-from raksha.store.models import evidence_table, utcnow
+from raksha.store.intel_models import referral_accounts_table, referral_links_table
+from raksha.store.models import evidence_table, items_table, utcnow
 from raksha.store.network_models import (
+    account_photos_table,
     identity_decisions_table,
     people_table,
     person_accounts_table,
@@ -470,4 +472,92 @@ def suggestions(store: Store, limit: int = 200) -> list[Suggestion]:
                     out.append(
                         Suggestion(pair[0], pair[1], f"a referral's screen name (#{reported})")
                     )
+        for a, b, reason in _photo_pairs(conn) + _email_pairs(conn):
+            pair = (min(a, b), max(a, b))
+            if a != b and pair not in seen:
+                seen.add(pair)
+                out.append(Suggestion(pair[0], pair[1], reason))
     return out[:limit]
+
+
+#: Two profile photos this close (PDQ bits) are suggested as the same photo; PDQ's own
+#: match threshold, as for reference sets. Low-quality hashes (flat images) are left out.
+PHOTO_DISTANCE = 31
+PHOTO_MIN_QUALITY = 50
+
+
+def _photo_pairs(conn: Connection) -> list[tuple[int, int, str]]:
+    """(person, person, why) for accounts of two people whose profile photos match by PDQ."""
+    ap, it = account_photos_table, items_table
+    rows = conn.execute(
+        select(PA.c.person_id, it.c.pdq, it.c.locator)
+        .select_from(ap)
+        .join(PA, PA.c.account_id == ap.c.account_id)
+        .join(it, (it.c.evidence_id == ap.c.evidence_id) & (it.c.locator_key == ap.c.locator_key))
+        .where(it.c.pdq.is_not(None), it.c.pdq_quality >= PHOTO_MIN_QUALITY)
+        .order_by(PA.c.person_id, it.c.id)
+    ).all()
+    photos = [(int(person), int(pdq, 16), locator) for person, pdq, locator in rows]
+    pairs: list[tuple[int, int, str]] = []
+    for i, (person, value, locator) in enumerate(photos):
+        for other, other_value, other_locator in photos[i + 1 :]:
+            if other == person:
+                continue
+            distance = (value ^ other_value).bit_count()
+            if distance <= PHOTO_DISTANCE:
+                pairs.append(
+                    (
+                        person,
+                        other,
+                        f"same profile photo (PDQ distance {distance}: {locator} and "
+                        f"{other_locator})",
+                    )
+                )
+    return pairs
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalpha())
+
+
+def _email_pairs(conn: Connection) -> list[tuple[int, int, str]]:
+    """(person, person, why) when a referral's email address spells an account's name.
+
+    ``kiran.trader99@example.com`` and the display name "Kiran Trader" share the letters
+    ``kirantrader``: a username pattern, which people reuse across services, but common
+    names collide, so it is only ever a suggestion (and needs 6 letters or more).
+    """
+    ra, rl = referral_accounts_table, referral_links_table
+    reported: dict[str, set[int]] = {}
+    for reported_id, emails in conn.execute(select(ra.c.id, ra.c.emails)):
+        for email in emails or []:
+            key = _letters(str(email).partition("@")[0])
+            if len(key) >= 6:
+                reported.setdefault(key, set()).add(int(reported_id))
+    if not reported:
+        return []
+    linked: dict[int, set[int]] = {}
+    for reported_id, person in conn.execute(
+        select(rl.c.referral_account_id, PA.c.person_id).join(
+            PA, PA.c.account_id == rl.c.account_id
+        )
+    ):
+        linked.setdefault(int(reported_id), set()).add(int(person))
+    pairs: list[tuple[int, int, str]] = []
+    for person, name in conn.execute(
+        select(PA.c.person_id, AT.c.display_name)
+        .join(AT, AT.c.id == PA.c.account_id)
+        .where(AT.c.display_name.is_not(None))
+    ):
+        for reported_id in reported.get(_letters(name), ()):
+            for other in linked.get(reported_id, ()):
+                if other != person:
+                    pairs.append(
+                        (
+                            int(person),
+                            other,
+                            f"a referral's email address spells the name {name!r} "
+                            f"(reported account #{reported_id})",
+                        )
+                    )
+    return pairs

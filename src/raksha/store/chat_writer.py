@@ -33,6 +33,7 @@ from raksha.chats.records import (
     ChatMessage,
     ChatProblem,
     ExportOwner,
+    ProfilePhoto,
 )
 from raksha.locators import chain_locator, locator_key
 from raksha.sources.base import escape_name
@@ -48,6 +49,7 @@ from raksha.store.chat_models import (
 )
 from raksha.store.db import Store, insert_ignoring_duplicates
 from raksha.store.models import utcnow
+from raksha.store.network_models import account_photos_table
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ class ChatWriter:
                 self._problem(event)
             elif isinstance(event, ExportOwner):
                 self._owner(event)
+            elif isinstance(event, ProfilePhoto):
+                self._profile_photo(event)
         self._flush()
         for chat_key, chat_id in self._chat_ids.items():
             self._reconcile_names(chat_id, chat_key)
@@ -124,6 +128,23 @@ class ChatWriter:
                         "phone": owner.phone,
                     }
                     for account_id in ids.values()
+                ],
+            )
+
+    def _profile_photo(self, photo: ProfilePhoto) -> None:
+        """Point an account at the scanned item that is its profile photo."""
+        locator = chain_locator(self.root_locator, escape_name(photo.path))
+        with self.store.engine.begin() as conn:
+            (account_id,) = self._accounts(conn, "", [photo.account]).values()
+            conn.execute(
+                insert_ignoring_duplicates(conn, account_photos_table),
+                [
+                    {
+                        "account_id": account_id,
+                        "evidence_id": self.evidence_id,
+                        "locator": locator,
+                        "locator_key": locator_key(locator),
+                    }
                 ],
             )
 

@@ -89,7 +89,24 @@ class GraphEdge(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class AccountPhoto(Base):
+    """A profile photo of an account: a scanned item of the export it came in (its PDQ is
+    the item's), so two accounts showing the same photo can be suggested as one person."""
+
+    __tablename__ = "account_photos"
+    __table_args__ = (
+        UniqueConstraint("account_id", "evidence_id", "locator_key", name="uq_account_photos"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"))
+    locator: Mapped[str] = mapped_column(Text)
+    locator_key: Mapped[str] = mapped_column(String(64))
+
+
 people_table = cast(Table, Person.__table__)
 person_accounts_table = cast(Table, PersonAccount.__table__)
 identity_decisions_table = cast(Table, IdentityDecision.__table__)
 graph_edges_table = cast(Table, GraphEdge.__table__)
+account_photos_table = cast(Table, AccountPhoto.__table__)

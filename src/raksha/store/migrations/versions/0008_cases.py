@@ -256,6 +256,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("evidence_id", "account_id", name="uq_evidence_accounts"),
     )
+    op.create_table(
+        "account_photos",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("evidence_id", sa.Integer(), nullable=False),
+        sa.Column("locator", sa.Text(), nullable=False),
+        sa.Column("locator_key", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["evidence_id"], ["evidence.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("account_id", "evidence_id", "locator_key", name="uq_account_photos"),
+    )
     op.create_index("ix_messages_evidence", "messages", ["evidence_id"])
     sections = sa.table(
         "legal_sections",
@@ -321,6 +335,7 @@ def downgrade() -> None:
         batch_op.drop_column("fir_number")
 
     op.drop_index("ix_messages_evidence", table_name="messages")
+    op.drop_table("account_photos")
     op.drop_table("evidence_accounts")
     op.drop_table("new_material")
     op.drop_table("custody_events")
