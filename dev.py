@@ -6,9 +6,10 @@
 
 The virtual environment is made once and re-installed only when pyproject.toml changes.
 The disk-image tests build real images with Debian's tools (dosfstools, mtools, e2fsprogs,
-fdisk, ntfs-3g, exfatprogs, genisoimage, ewf-tools); `test` installs the missing ones with
-apt-get when run as root, and otherwise says which tests will be skipped
-(CI sets RAKSHA_TEST_REQUIRE_DISK_TOOLS=1, which makes a missing tool a failure).
+fdisk, ntfs-3g, exfatprogs, genisoimage, ewf-tools) and the web console's browser tests
+drive Debian's chromium; `test` installs the missing ones with apt-get when run as root,
+and otherwise says which tests will be skipped (CI sets RAKSHA_TEST_REQUIRE_DISK_TOOLS=1
+and RAKSHA_TEST_REQUIRE_BROWSER=1, which make a missing tool a failure).
 The PostgreSQL tests run against RAKSHA_TEST_POSTGRES_URL, or against
 postgresql://postgres@127.0.0.1:5432 when a server answers there; otherwise they are
 skipped with a note (CI sets RAKSHA_TEST_REQUIRE_POSTGRES=1, which makes that a failure).
@@ -42,6 +43,8 @@ DISK_TOOLS = {
     "mkfs.exfat": "exfatprogs",
     "genisoimage": "genisoimage",
     "ewfacquire": "ewf-tools",
+    # The web console's end-to-end tests drive Debian's chromium through Playwright.
+    "chromium": "chromium",
 }
 
 
@@ -85,7 +88,7 @@ def ensure_disk_tools() -> None:
     can_install = shutil.which("apt-get") is not None and hasattr(os, "geteuid")
     if not can_install or os.geteuid() != 0:
         print(
-            f"disk image tools missing ({', '.join(missing)}): install them with "
+            f"test tools missing ({', '.join(missing)}): install them with "
             "`sudo apt-get install " + " ".join(missing) + "`; their tests will be skipped",
             flush=True,
         )

@@ -29,6 +29,7 @@ from raksha.cli import (
     report_cmd,
     scan_cmd,
     seizure_cmd,
+    serve_cmd,
     tip_cmd,
     user_cmd,
     watch_cmd,
@@ -83,6 +84,7 @@ app.command("suspects")(network_cmd.suspects_command)
 app.command("hash")(match_cmd.hash_command)
 app.command("match")(match_cmd.match_command)
 app.command("demo")(demo_cmd.demo_command)
+app.command("serve")(serve_cmd.serve_command)
 
 
 def _version(value: bool) -> None:
