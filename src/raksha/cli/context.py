@@ -43,6 +43,8 @@ class AppContext:
     _actor: Actor | None = None
     _session: SessionInfo | None = None
     login_exempt: bool = False
+    #: The command words being run ("case show"), for the role check of ``permissions``.
+    command: str = ""
 
     def allow_without_login(self) -> None:
         """Let this command open the store without a session (it then has no actor)."""
@@ -59,6 +61,11 @@ class AppContext:
                     store.close()
                     raise
             self._store = store
+            if self.command and self._actor is not None and not self._actor.setup:
+                from raksha.cli.permissions import check_command
+
+                # After the store is kept, so that a refusal is written to the audit log.
+                check_command(self._actor, self.command)
         return self._store
 
     @property

@@ -34,7 +34,7 @@ from raksha.cli import (
     user_cmd,
     watch_cmd,
 )
-from raksha.cli.context import current_context, err_console, reset_context
+from raksha.cli.context import app_context, current_context, err_console, reset_context
 from raksha.errors import RakshaError, StoreError
 
 EXIT_INTERRUPTED = 130
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     code = 0
+    app_context().command = _command_words(command, args)
     try:
         result = command.main(args=argv, prog_name="raksha", standalone_mode=False)
         code = result if isinstance(result, int) else 0

@@ -35,6 +35,16 @@ def _weights(path: Path | None) -> Weights | None:
 
 
 def _actor(by: str | None) -> str:
+    """Who decides: the logged-in user; only a store without users takes ``--by`` (or the
+    login name of this computer's account)."""
+    actor = app_context().actor
+    if not actor.setup:
+        if by and by != actor.username:
+            raise UsageError(
+                f"you are logged in as {actor.username}: decisions are recorded as yours, "
+                "so leave out --by"
+            )
+        return actor.username
     return by or getpass.getuser()
 
 
@@ -119,7 +129,9 @@ def merge_command(
     reason: str = typer.Option(
         ..., "--reason", help="Why (kept in the audit).", show_default=False
     ),
-    by: str | None = typer.Option(None, "--by", help="Who decides (default: your login)."),
+    by: str | None = typer.Option(
+        None, "--by", help="Who decides, in a store without users (logged in: always you)."
+    ),
 ) -> None:
     """Merge two people: one identity behind both (audited, reversible with `undo`)."""
     decision = identity.merge(
@@ -141,7 +153,9 @@ def split_command(
     reason: str = typer.Option(
         ..., "--reason", help="Why (kept in the audit).", show_default=False
     ),
-    by: str | None = typer.Option(None, "--by", help="Who decides (default: your login)."),
+    by: str | None = typer.Option(
+        None, "--by", help="Who decides, in a store without users (logged in: always you)."
+    ),
 ) -> None:
     """Split accounts off a person into a new one (audited, reversible with `undo`)."""
     decision, new = identity.split(
@@ -156,7 +170,9 @@ def undo_command(
     reason: str = typer.Option(
         ..., "--reason", help="Why (kept in the audit).", show_default=False
     ),
-    by: str | None = typer.Option(None, "--by", help="Who decides (default: your login)."),
+    by: str | None = typer.Option(
+        None, "--by", help="Who decides, in a store without users (logged in: always you)."
+    ),
 ) -> None:
     """Reverse a merge or split; the reversal is itself a decision in the audit."""
     undo_id = identity.undo(app_context().store, decision_id, actor=_actor(by), reason=reason)

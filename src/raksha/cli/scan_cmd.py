@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from raksha.cases.access import require_case
 from raksha.chats.detect import ReaderOptions, detect_export
 from raksha.chats.identity import DEFAULT_REGION
 from raksha.cli.chat_cmd import print_ingest
@@ -19,6 +20,7 @@ from raksha.errors import EvidenceIntegrityError, NotFoundError
 from raksha.scan.pipeline import ScanOptions, ScanPipeline, ScanResult
 from raksha.services.ingest import ingest_export
 from raksha.sources.base import SourceLimits
+from raksha.store.db import Store
 from raksha.store.results_repo import evidence_summary, iter_hits
 from raksha.store.scan_repo import get_case
 
@@ -256,6 +258,12 @@ def _summary(result: ScanResult, json_out: bool) -> None:
             console.print(f"    {escape(locator)}: {escape(error)}", highlight=False)
 
 
+def _need_to_know(store: Store, case_id: int) -> None:
+    """Hits and evidence of a case are shown only to those who may see the case."""
+    with store.engine.connect() as conn:
+        require_case(conn, app_context().actor, case_id, "hits.read")
+
+
 def hits_command(
     case: str = typer.Option(..., "--case", "-c", help="Case name.", show_default=False),
     include_known: bool = typer.Option(
@@ -266,6 +274,7 @@ def hits_command(
     """List every hit in a case: locator, hashes, set, category, distance, match kind."""
     store = app_context().store
     record = get_case(store, case)
+    _need_to_know(store, record.id)
     count = 0
     for hit in iter_hits(store, record.id, include_known=include_known):
         count += 1
@@ -297,6 +306,7 @@ def evidence_show_command(
     """Per evidence: items by type and status, hits by set and category, skipped, errors."""
     store = app_context().store
     record = get_case(store, case)
+    _need_to_know(store, record.id)
     for ev in evidence_summary(store, record.id):
         if json_out:
             emit_json(ev)
