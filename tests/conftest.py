@@ -78,6 +78,8 @@ def _truncate_all(store: Store) -> None:
         conn.execute(
             text("UPDATE store_meta SET value = :v WHERE key = 'store_id'"), {"v": uuid.uuid4().hex}
         )
+        # Facts about the data (e.g. what the network graph was built from) go with it.
+        conn.execute(text("DELETE FROM store_meta WHERE key <> 'store_id'"))
         # Rows the migrations seed come back, as in a fresh store.
         conn.execute(
             insert(legal_sections_table),

@@ -19,6 +19,7 @@ from raksha.store.hashset_repo import get_set
 from raksha.store.models import evidence_table, item_matches_table, items_table, scans_table
 from raksha.store.scan_repo import create_case
 from raksha.web.registry import ROUTE_ACCESS, api_routes
+from raksha.web.routes import ROUTERS
 from tests.web.conftest import People, TestClient, as_user, page_csrf, session_token
 
 MD5S = [f"{n:032x}" for n in range(1, 4)]
@@ -106,7 +107,7 @@ def test_dashboard_parts_follow_the_role(client: TestClient, people: People, app
     as_user(client, session_token(app, "auditor1"))
     html = client.get("/").text
     assert "Watched groups" in html and "group-watch" in html and "Recent tips" in html
-    assert "Operations" not in html  # no operation exists yet
+    assert "<h2>Operations</h2>" not in html  # no operation exists yet
     with app.state.store.engine.begin() as conn:
         op_id = conn.execute(
             insert(operations_table).values(name="Op Synthetic", starts_at=NOW)
@@ -274,7 +275,19 @@ def test_admin_adds_and_disables_users(client: TestClient, people: People, app: 
 CASE_DATA_SAMPLES = {"audit.list": "/audit?user=boss", "api.audit": "/api/audit"}
 
 
-@pytest.mark.parametrize("name", sorted(n for n, entry in ROUTE_ACCESS.items() if entry.case_data))
+def _path_of(name: str) -> str:
+    routes = api_routes([route for router in ROUTERS for route in router.routes])
+    return next(str(r.path) for r in routes if r.name == name)
+
+
+#: Routes with path parameters are checked by the role walk of test_security, which knows
+#: how to fill them in; these need none.
+_PLAIN_CASE_DATA = sorted(
+    n for n, entry in ROUTE_ACCESS.items() if entry.case_data and "{" not in _path_of(n)
+)
+
+
+@pytest.mark.parametrize("name", _PLAIN_CASE_DATA)
 def test_every_read_of_case_data_is_audited(
     client: TestClient, people: People, app: FastAPI, name: str
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from raksha.cases import users
+from raksha.cases import audit, users
 from raksha.cases.access import PERMISSIONS
 from raksha.cases.actor import ROLES
 from raksha.settings import Settings
@@ -22,6 +22,7 @@ from raksha.web.headers import BASE_HEADERS
 from raksha.web.ratelimit import Limit
 from raksha.web.registry import LOGGED_IN, PUBLIC, ROUTE_ACCESS, Access, api_routes, check_registry
 from raksha.web.security import FORM_COOKIE, SESSION_COOKIE, session_csrf_token
+from tests.web.case_state import CASE_SAMPLES
 from tests.web.conftest import (
     People,
     TestClient,
@@ -30,6 +31,7 @@ from tests.web.conftest import (
     public_form,
     session_token,
 )
+from tests.web.review_seed import REVIEW_SAMPLES
 
 MD5 = "0123456789abcdef0123456789abcdef"
 
@@ -94,6 +96,17 @@ SAMPLES: dict[str, Callable[[WalkContext], Sample]] = {
     ),
     "users.disable": lambda c: Sample(path={"username": c.new_user()}),
 }
+
+
+def _sampled(make: Callable[[WalkContext], dict[str, Any]]) -> Callable[[WalkContext], Sample]:
+    """A walk sample from a function that returns the Sample's fields."""
+    return lambda c: Sample(**make(c))
+
+
+# Cases, operations, seizures, reports and the network (tests/web/case_state.py).
+SAMPLES.update({name: _sampled(make) for name, make in CASE_SAMPLES.items()})
+# Evidence, scans and the review queue (tests/web/review_seed.py).
+SAMPLES.update({name: _sampled(make) for name, make in REVIEW_SAMPLES.items()})
 #: Routes that end the session they are called with: each call gets a fresh one.
 SESSION_ENDING = frozenset({"auth.login", "auth.logout"})
 
@@ -190,6 +203,11 @@ def test_every_route_with_every_role(app: FastAPI, people: People) -> None:
             got = outcome(response, url.startswith("/api/"))
             if got != want:
                 failures.append(f"{role or 'anonymous'} {method} {url}: want {want}, got {got}")
+            elif method == "GET" and entry.case_data and response.status_code == 200:
+                with app.state.store.engine.connect() as conn:
+                    latest = audit.entries(conn, action="web.read", limit=1)
+                if not latest or latest[0]["object_id"] != url.split("?")[0]:
+                    failures.append(f"{role} GET {url}: its read of case data was not audited")
     assert failures == []
 
 

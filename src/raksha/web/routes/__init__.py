@@ -8,13 +8,35 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from raksha.web.routes import api, audit, auth, dashboard, hashsets, tips, users
+from raksha.web.routes import (
+    api,
+    audit,
+    auth,
+    cases,
+    dashboard,
+    evidence,
+    hashsets,
+    network,
+    operations,
+    reports,
+    review,
+    seizures,
+    tips,
+    users,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     tips.router,
     dashboard.router,
     hashsets.router,
+    evidence.router,
+    review.router,
+    cases.router,
+    operations.router,
+    seizures.router,
+    reports.router,
+    network.router,
     audit.router,
     users.router,
     api.router,

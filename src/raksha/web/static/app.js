@@ -16,6 +16,18 @@
     }
   });
 
+  // A poll (a progress box, the operations board) whose session has ended is sent to the
+  // login page: go there, and back here after logging in, rather than swap it in.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.responseURL && new URL(xhr.responseURL).pathname === "/login") {
+      event.detail.shouldSwap = false;
+      window.location.assign(
+        "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search)
+      );
+    }
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement)) {
