@@ -48,3 +48,20 @@ def test_demo_finds_every_planted_copy(tmp_path: Path) -> None:
         data = Path(f.path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == f.sha256
         assert Path(f.path + ".sha256").read_text().split()[0] == f.sha256
+    # The demo's own login opens its console and CLI on its data.
+    login = outcome.login
+    assert login is not None and login.file.exists()
+    from raksha.cases import users
+    from raksha.settings import Settings
+    from raksha.store.db import Store
+
+    home = tmp_path / "demo" / "data"
+    store = Store.open(Settings(home=home, database_url=f"sqlite:///{home / 'raksha.db'}"))
+    try:
+        with store.engine.begin() as conn:
+            assert users.login(conn, login.username, login.password)
+            saved = (home / "session").read_text().strip()
+            session = users.session_for_token(conn, saved)
+        assert session is not None and session.actor.role == "supervisor"
+    finally:
+        store.close()

@@ -27,7 +27,7 @@ from typing import Any
 from PIL import Image
 
 from raksha.chats.detect import detect_export
-from raksha.demo_court import CourtOutcome, court_side
+from raksha.demo_court import CourtOutcome, DemoLogin, court_side, demo_logins
 from raksha.hashing.crypto import digest_bytes
 from raksha.hashing.pdq import pdq_from_bytes
 from raksha.hashsets.records import ReferenceRecord
@@ -79,6 +79,7 @@ class DemoOutcome:
     sightings: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     expected_sightings: list[int] = field(default_factory=list)
     court: CourtOutcome | None = None  # the exhibit, its custody and the case report
+    login: DemoLogin | None = None  # who the demo's console and CLI are opened as
 
     @property
     def chats_ok(self) -> bool:
@@ -279,6 +280,7 @@ def run_demo(
         outcome.court = court_side(
             store, CASE, outcome.scans[0], set(outcome.found), root / "reports", report
         )
+        outcome.login = demo_logins(store, home)
     finally:
         store.close()
     return outcome

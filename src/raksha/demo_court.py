@@ -10,12 +10,13 @@ checked against the registry; the demo checks that every hit its scans found is 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from raksha.cases import custody, records, seizures
+from raksha.cases import custody, records, seizures, users
 from raksha.cases.actor import Actor
 from raksha.reports.registry import RegisteredReport, verify_report
 from raksha.reports.service import generate_case_report, generate_certificate
@@ -32,6 +33,40 @@ STEPS = (
     ("imaged", "HC A. Menon", None, "Cyber Forensic Lab"),
     ("analysed", "HC A. Menon", None, "Cyber Forensic Lab"),
 )
+
+
+@dataclass(slots=True, frozen=True)
+class DemoLogin:
+    """The demo's own users, so its console can be opened on its data."""
+
+    username: str
+    password: str
+    admin: str
+    admin_password: str
+    file: Path
+
+
+def demo_logins(store: Store, home: Path) -> DemoLogin:
+    """Add an admin and a supervisor with random passwords (written to ``login.txt``) and
+    log the supervisor in for the CLI, so the printed `raksha` commands work on the demo's
+    data and `raksha serve` opens the console on it. This ends the demo store's set-up
+    mode, which is why it runs last."""
+    admin, admin_password = "demo-admin", secrets.token_urlsafe(12)
+    username, password = "demo", secrets.token_urlsafe(12)
+    with store.engine.begin() as conn:
+        users.create_user(conn, Actor.local_setup(), admin, "admin", admin_password)
+        boss = users.find_user(conn, admin).actor()
+        users.create_user(conn, boss, username, "supervisor", password, "Demo supervisor")
+    with store.engine.begin() as conn:
+        token = users.login(conn, username, password, client="cli")
+    users.write_session_file(home / "session", token)
+    file = home / "login.txt"
+    file.write_text(
+        f"console and CLI login: {username} / {password} (supervisor)\n"
+        f"user admin: {admin} / {admin_password} (admin)\n"
+    )
+    file.chmod(0o600)
+    return DemoLogin(username, password, admin, admin_password, file)
 
 
 @dataclass(slots=True)

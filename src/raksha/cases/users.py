@@ -14,10 +14,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -428,3 +430,16 @@ def logout(conn: Connection, token: str) -> bool:
         details={"client": session.client},
     )
     return True
+
+
+def write_session_file(path: Path, token: str) -> None:
+    """Write the token readable by this OS user only (0600), replacing any old one whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, f"{token}\n".encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)

@@ -91,5 +91,13 @@ def demo_command(
             f"         RAKSHA_HOME={directory / 'data'} raksha report verify {court.files[0].path}",
             soft_wrap=True,
         )
+    if outcome.login is not None:
+        console.print(
+            f"console: RAKSHA_HOME={directory / 'data'} raksha serve, then open "
+            f"http://127.0.0.1:8000 and log in as {outcome.login.username} / "
+            f"{outcome.login.password} (also in {outcome.login.file})",
+            highlight=False,
+            soft_wrap=True,
+        )
     if not outcome.ok:
         raise typer.Exit(EXIT_DEMO_FAILED)

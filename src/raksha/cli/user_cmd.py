@@ -8,7 +8,6 @@ list and the "cli" audit entry would keep them.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -134,19 +133,6 @@ def passwd_command(
     console.print(f"changed the password of {escape(username)}", highlight=False)
 
 
-def _write_session_file(path: Path, token: str) -> None:
-    """Write the token readable by this OS user only (0600), replacing any old one whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, f"{token}\n".encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def login_command(
     username: str = typer.Argument(..., help="Your username.", show_default=False),
     password_stdin: bool = _PASSWORD_STDIN,
@@ -168,7 +154,7 @@ def login_command(
             )
         token = users.login(conn, username, password, client="cli")
         session = users.session_for_token(conn, token)
-    _write_session_file(path, token)
+    users.write_session_file(path, token)
     if old and old != token:
         with store.engine.begin() as conn:
             users.logout(conn, old)  # the session this login replaces on this machine
