@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from raksha.network.ranking import GroupWeights, Weights
@@ -30,4 +31,6 @@ def test_severity_multipliers_are_documented() -> None:
     row = next(line for line in PAGE.splitlines() if line.startswith("| `severity_by_category`"))
     for label, multiplier in Weights().severity_by_category.items():
         shown = "none" if label is None else f'"{label}"'
-        assert shown in row and str(multiplier) in row, label
+        # The first number after the label (labels sharing one are written "1"/"A" 1.0).
+        after = re.search(r"\d+\.\d+", row[row.index(shown) + len(shown) :])
+        assert after is not None and float(after.group()) == multiplier, label
